@@ -1,0 +1,158 @@
+/**
+ * Watches a container's memory cgroup for OOM kills and gives the verdict.
+ *
+ * The verdict comes from the kernel's `oom_kill` counter only: OOMKilled is
+ * true exactly when the counter grew during the container's life. Events
+ * (inotify on v2 `memory.events`, eventfd on v1 `memory.oom_control`) only
+ * make us look sooner, so the `oom` files appear while the container still
+ * runs; the final read at exit is what makes a missed event impossible. The
+ * kernel bumps the counter before it delivers SIGKILL, so by the time the
+ * container is reaped the counter already tells the truth.
+ *
+ * @module
+ */
+import { closeQuietly } from "../sys/fd.ts";
+import { libc } from "../sys/libc.ts";
+import { openRaw } from "../sys/fd.ts";
+import { O_CLOEXEC, O_RDONLY, O_WRONLY } from "../sys/libc.ts";
+import { drainEvents, eventFd, inotifyWatch } from "../sys/notify.ts";
+import type { Poller } from "../sys/poller.ts";
+import { type MemoryCgroup, parentDir } from "./paths.ts";
+import { readOomKill } from "./memory_files.ts";
+
+export interface OomVerdict {
+  oomKilled: boolean;
+  /** How many processes the kernel OOM-killed in the container's cgroup. */
+  oomKillCount: number;
+  /** Where the verdict came from: the cgroup, or its parent when the cgroup was gone. */
+  source: "cgroup" | "parent" | "last-seen" | "none";
+}
+
+export class OomWatcher {
+  readonly #cg: MemoryCgroup;
+  readonly #baseline: number;
+  readonly #parent: string | undefined;
+  readonly #parentBaseline: number | undefined;
+  #last: number;
+  #fds: number[] = [];
+  #poller: Poller | undefined;
+  #onOom: ((count: number) => void) | undefined;
+
+  private constructor(cg: MemoryCgroup, baseline: number) {
+    this.#cg = cg;
+    this.#baseline = baseline;
+    this.#last = baseline;
+    this.#parent = parentDir(cg);
+    // The root cgroup has no memory.events; then there is no parent fallback.
+    this.#parentBaseline = this.#parent ? readOomKill(this.#parent, cg.version) : undefined;
+  }
+
+  /**
+   * Reads the baseline counter of `cg`. Returns undefined when the cgroup has
+   * no readable counter (no memory controller there).
+   */
+  static open(cg: MemoryCgroup): OomWatcher | undefined {
+    const baseline = readOomKill(cg.dir, cg.version);
+    return baseline === undefined ? undefined : new OomWatcher(cg, baseline);
+  }
+
+  get cgroup(): MemoryCgroup {
+    return this.#cg;
+  }
+
+  /** Count of OOM kills seen so far during the container's life. */
+  get seen(): number {
+    return this.#last - this.#baseline;
+  }
+
+  /**
+   * Starts watching; `onOom` is called (with the kill count) each time the
+   * counter is seen to grow. Watching is an optimisation: if the kernel
+   * interface cannot be set up, the final check still decides.
+   */
+  watch(poller: Poller, onOom: (count: number) => void): void {
+    this.#poller = poller;
+    this.#onOom = onOom;
+    try {
+      const fd = this.#cg.version === 2 ? this.#watchV2() : this.#watchV1();
+      this.#fds.push(fd);
+      poller.add(fd, () => {
+        drainEvents(fd);
+        this.#check();
+        return true;
+      });
+    } catch (err) {
+      console.error(`ocimon: OOM events unavailable (${err}); checking at exit only`);
+    }
+    this.#check(); // a kill between the baseline and the watch
+  }
+
+  #watchV2(): number {
+    return inotifyWatch(`${this.#cg.dir}/memory.events`);
+  }
+
+  /** v1: register an eventfd for memory.oom_control through cgroup.event_control. */
+  #watchV1(): number {
+    const efd = eventFd();
+    let ctl = -1;
+    let oomFd = -1;
+    try {
+      oomFd = openRaw(`${this.#cg.dir}/memory.oom_control`, O_RDONLY | O_CLOEXEC);
+      ctl = openRaw(`${this.#cg.dir}/cgroup.event_control`, O_WRONLY | O_CLOEXEC);
+      const msg = new TextEncoder().encode(`${efd} ${oomFd}`);
+      if (libc.write(ctl, msg, BigInt(msg.length)) < 0) {
+        throw new Error(`cannot register with ${this.#cg.dir}/cgroup.event_control`);
+      }
+    } catch (err) {
+      closeQuietly(efd);
+      throw err;
+    } finally {
+      closeQuietly(ctl);
+      // The kernel holds its own reference to the control file once registered.
+      closeQuietly(oomFd);
+    }
+    return efd;
+  }
+
+  #check(): void {
+    const now = readOomKill(this.#cg.dir, this.#cg.version);
+    if (now !== undefined && now > this.#last) {
+      this.#last = now;
+      this.#onOom?.(this.seen);
+    }
+  }
+
+  /**
+   * The final verdict, taken after the container has exited and been reaped.
+   * Reads the counter once more; if the cgroup is gone, keeps the last value
+   * seen and consults the parent, whose v2 counters are hierarchical.
+   */
+  verdict(): OomVerdict {
+    const now = readOomKill(this.#cg.dir, this.#cg.version);
+    if (now !== undefined) {
+      if (now > this.#last) this.#last = now;
+      return this.#result("cgroup");
+    }
+    if (this.#parent && this.#parentBaseline !== undefined) {
+      const p = readOomKill(this.#parent, this.#cg.version);
+      if (p !== undefined && p - this.#parentBaseline > this.seen) {
+        this.#last = this.#baseline + (p - this.#parentBaseline);
+        return this.#result("parent");
+      }
+    }
+    return this.#result("last-seen");
+  }
+
+  #result(source: OomVerdict["source"]): OomVerdict {
+    return { oomKilled: this.seen > 0, oomKillCount: this.seen, source };
+  }
+
+  /** Stops watching and closes the event descriptors. */
+  close(): void {
+    for (const fd of this.#fds) {
+      this.#poller?.remove(fd);
+      closeQuietly(fd);
+    }
+    this.#fds = [];
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * `--help` and `--version` text, generated from the option table.
+ *
+ * @module
+ */
+import { OPTIONS } from "./options.ts";
+
+export const VERSION = "0.1.0";
+/** The conmon release whose command line and files ocimon follows. */
+export const CONMON_COMPAT = "2.1.6";
+
+export function versionText(): string {
+  return `ocimon version ${VERSION}\nconmon compatible: ${CONMON_COMPAT}\n`;
+}
+
+export function helpText(): string {
+  const lines = [
+    "Usage:",
+    "  ocimon [OPTION…]            monitor one container, as conmon does",
+    "  ocimon run BUNDLE [--runtime PATH] [--status-file PATH]",
+    "                              run a bundle in the foreground and summarise its exit",
+    "",
+    "Options:",
+  ];
+  for (const o of OPTIONS) {
+    const short = o.short ? `-${o.short}, ` : "    ";
+    const arg = o.kind === "bool" ? "" : o.kind === "int" ? " N" : " VALUE";
+    const flag = `  ${short}--${o.name}${arg}`;
+    const note = o.inert ? " [accepted; no effect yet]" : o.own ? " [ocimon]" : "";
+    lines.push(`${flag.padEnd(36)} ${o.help}${note}`);
+  }
+  return lines.join("\n") + "\n";
+}

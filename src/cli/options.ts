@@ -1,0 +1,242 @@
+/**
+ * The command line: conmon's option names, short forms and meanings, plus
+ * ocimon's own. One table drives parsing and `--help`.
+ *
+ * @module
+ */
+
+export type OptionKind = "string" | "strings" | "int" | "bool";
+
+export interface OptionSpec {
+  name: string;
+  short?: string;
+  kind: OptionKind;
+  help: string;
+  /** Accepted for compatibility; has no effect yet (said in --help). */
+  inert?: boolean;
+  /** ocimon's own option, not conmon's. */
+  own?: boolean;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "api-version",
+    kind: "int",
+    help: "Conmon API version to speak on the sync pipe (podman passes 1)",
+  },
+  {
+    name: "bundle",
+    short: "b",
+    kind: "string",
+    help: "Location of the OCI bundle (default: the working directory)",
+  },
+  { name: "cid", short: "c", kind: "string", help: "Container ID (required)" },
+  {
+    name: "conmon-pidfile",
+    short: "P",
+    kind: "string",
+    help: "File to write the monitor's own pid to",
+  },
+  {
+    name: "container-pidfile",
+    short: "p",
+    kind: "string",
+    help: "File the runtime writes the container pid to (default: BUNDLE/pidfile-CID)",
+  },
+  {
+    name: "cuuid",
+    short: "u",
+    kind: "string",
+    help: "Container UUID (required unless --exec)",
+  },
+  {
+    name: "exec",
+    short: "e",
+    kind: "bool",
+    help: "Exec a process in a running container",
+  },
+  { name: "exec-attach", kind: "bool", help: "Attach to an exec session" },
+  {
+    name: "exec-process-spec",
+    kind: "string",
+    help: "Path to the process spec of the exec session",
+  },
+  {
+    name: "exit-command",
+    kind: "string",
+    help: "Program to run after the container exits",
+  },
+  {
+    name: "exit-command-arg",
+    kind: "strings",
+    help: "Argument for the exit command (repeatable)",
+  },
+  {
+    name: "exit-delay",
+    kind: "int",
+    help: "Seconds to wait before running the exit command",
+  },
+  {
+    name: "exit-dir",
+    kind: "string",
+    help: "Directory where the exit file CID is written",
+  },
+  {
+    name: "full-attach",
+    kind: "bool",
+    help: "Do not shorten the attach socket path",
+  },
+  {
+    name: "leave-stdin-open",
+    kind: "bool",
+    help: "Keep container stdin open when the last attach client leaves",
+  },
+  {
+    name: "log-global-size-max",
+    kind: "int",
+    help: "Maximum total size of all logs",
+    inert: true,
+  },
+  {
+    name: "log-level",
+    kind: "string",
+    help: "Monitor log level: trace, debug, info, warn, error, fatal, panic",
+  },
+  {
+    name: "log-path",
+    short: "l",
+    kind: "strings",
+    help: "Log driver and path: k8s-file:PATH, PATH, passthrough, none (repeatable)",
+  },
+  {
+    name: "log-size-max",
+    kind: "int",
+    help: "Truncate the k8s-file log when it would grow past this many bytes",
+  },
+  {
+    name: "log-tag",
+    kind: "string",
+    help: "Tag for log entries (journald only)",
+    inert: true,
+  },
+  { name: "name", short: "n", kind: "string", help: "Container name" },
+  {
+    name: "no-new-keyring",
+    kind: "bool",
+    help: "Pass --no-new-keyring to the runtime",
+  },
+  { name: "no-pivot", kind: "bool", help: "Pass --no-pivot to the runtime" },
+  {
+    name: "no-sync-log",
+    kind: "bool",
+    help: "Do not fsync the log on container exit",
+    inert: true,
+  },
+  {
+    name: "persist-dir",
+    short: "0",
+    kind: "string",
+    help: "Directory for the persistent exit and oom files",
+  },
+  { name: "pidfile", kind: "string", help: "Alias of --container-pidfile" },
+  {
+    name: "preserve-fds",
+    kind: "int",
+    help: "Pass this many extra descriptors, from fd 3 on, to the runtime",
+  },
+  {
+    name: "replace-listen-pid",
+    kind: "bool",
+    help: "Replace LISTEN_PID for the runtime",
+    inert: true,
+  },
+  {
+    name: "restore",
+    kind: "string",
+    help: "Restore a container from a checkpoint",
+    inert: true,
+  },
+  {
+    name: "runtime",
+    short: "r",
+    kind: "string",
+    help: "Path to the OCI runtime (required)",
+  },
+  {
+    name: "runtime-arg",
+    kind: "strings",
+    help: "Argument for the runtime, before the command (repeatable)",
+  },
+  {
+    name: "runtime-opt",
+    kind: "strings",
+    help: "Option for the runtime command, after it (repeatable)",
+  },
+  {
+    name: "sdnotify-socket",
+    kind: "string",
+    help: "Path to the host's sd_notify socket",
+    inert: true,
+  },
+  {
+    name: "seccomp-notify-socket",
+    kind: "string",
+    help: "Seccomp notify socket path",
+    inert: true,
+  },
+  {
+    name: "seccomp-notify-plugins",
+    kind: "string",
+    help: "Seccomp notify plugins",
+    inert: true,
+  },
+  {
+    name: "socket-dir-path",
+    kind: "string",
+    help: "Directory for the attach socket",
+  },
+  {
+    name: "stdin",
+    short: "i",
+    kind: "bool",
+    help: "Open a pipe for the container's stdin",
+  },
+  {
+    name: "sync",
+    kind: "bool",
+    help: "Do not daemonize: stay the child of the caller",
+  },
+  { name: "syslog", kind: "bool", help: "Also log to syslog", inert: true },
+  {
+    name: "systemd-cgroup",
+    short: "s",
+    kind: "bool",
+    help: "The runtime uses systemd cgroups (accepted; the runtime does the work)",
+  },
+  {
+    name: "terminal",
+    short: "t",
+    kind: "bool",
+    help: "Allocate a pseudo-terminal for the container",
+  },
+  {
+    name: "timeout",
+    short: "T",
+    kind: "int",
+    help: "Kill the container after this many seconds",
+  },
+  { name: "version", kind: "bool", help: "Print the version and exit" },
+  { name: "help", short: "h", kind: "bool", help: "Show this help and exit" },
+  {
+    name: "status-file",
+    kind: "string",
+    own: true,
+    help: "Write the JSON status of the finished container here",
+  },
+  {
+    name: "cgroup",
+    kind: "string",
+    own: true,
+    help: "Join this cgroup directory (created if needed) before any other work",
+  },
+];

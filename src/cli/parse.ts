@@ -1,0 +1,319 @@
+/**
+ * Parses and validates conmon's command line into a Config. Validation runs
+ * before anything is created, so bad input costs nothing but a message.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { isAbsolute, join, resolve } from "node:path";
+import { OPTIONS } from "./options.ts";
+import type { Config, LogDriver } from "./config.ts";
+
+/** Bad command-line input: the message names the option at fault. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export type ParseResult =
+  | { action: "help" }
+  | { action: "version" }
+  | { action: "monitor"; config: Config };
+
+const LOG_LEVELS = [
+  "trace",
+  "debug",
+  "info",
+  "warn",
+  "warning",
+  "error",
+  "fatal",
+  "panic",
+];
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** Parses argv (without the program name) as conmon would. */
+export function parseCommandLine(
+  argv: readonly string[],
+  cwd = Deno.cwd(),
+): ParseResult {
+  const values = parseRaw(argv);
+  if (values.help) return { action: "help" };
+  if (values.version) return { action: "version" };
+  return { action: "monitor", config: buildConfig(values, cwd) };
+}
+
+function parseRaw(argv: readonly string[]): Values {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
+  for (const o of OPTIONS) {
+    options[o.name] = {
+      type: o.kind === "bool" ? "boolean" : "string",
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.kind === "strings" ? { multiple: true } : {}),
+    };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new UsageError(describeParseError(err));
+  }
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  }
+  return parsed.values as Values;
+}
+
+function describeParseError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const m = e.message ?? String(err);
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const opt = m.match(/'([^']+)'/)?.[1] ?? m;
+      return `unknown option ${opt}`;
+    }
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const opt = m.match(/'(-[^ ']+)/)?.[1] ?? "";
+      return m.includes("argument missing")
+        ? `option ${opt} needs a value`
+        : `option ${opt} takes no value`;
+    }
+    default:
+      return m;
+  }
+}
+
+function str(v: Values, name: string): string | undefined {
+  const x = v[name];
+  return typeof x === "string" ? x : undefined;
+}
+
+function list(v: Values, name: string): string[] {
+  const x = v[name];
+  return Array.isArray(x) ? x : [];
+}
+
+/** A whole decimal integer, as glib's option parser requires. */
+export function parseInteger(
+  name: string,
+  raw: string | undefined,
+  def: number,
+  min = 0,
+): number {
+  if (raw === undefined) return def;
+  if (!/^[+-]?\d+$/.test(raw.trim())) {
+    throw new UsageError(`option --${name}: '${raw}' is not a whole number`);
+  }
+  const n = Number(raw.trim());
+  if (!Number.isSafeInteger(n)) {
+    throw new UsageError(`option --${name}: '${raw}' is out of range`);
+  }
+  if (n < min) throw new UsageError(`option --${name}: ${n} is below ${min}`);
+  return n;
+}
+
+/** Ids become file names (exit file, attach dir): no '/', '.', '..' or empty. */
+export function checkSafeName(option: string, value: string): string {
+  if (
+    value === "" || value === "." || value === ".." || value.includes("/") ||
+    value.includes("\0")
+  ) {
+    throw new UsageError(
+      `option --${option}: '${value}' is not a safe file name`,
+    );
+  }
+  return value;
+}
+
+/** One --log-path value: `driver:path`, a bare path (k8s-file), or a pathless driver. */
+export function parseLogDriver(raw: string, cwd: string): LogDriver {
+  if (raw === "passthrough" || raw === "none") return { kind: raw };
+  if (raw === "journald" || raw.startsWith("journald:")) {
+    throw new UsageError(
+      "option --log-path: the journald driver is not supported by ocimon; use k8s-file, passthrough or none",
+    );
+  }
+  const colon = raw.indexOf(":");
+  let path = raw;
+  if (colon >= 0 && !raw.startsWith("/")) {
+    const driver = raw.slice(0, colon);
+    path = raw.slice(colon + 1);
+    if (driver !== "k8s-file") {
+      throw new UsageError(
+        `option --log-path: unknown log driver '${driver}' (k8s-file, passthrough, none)`,
+      );
+    }
+  }
+  if (path === "") {
+    throw new UsageError(`option --log-path: '${raw}' has no path`);
+  }
+  return { kind: "k8s-file", path: resolve(cwd, path) };
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    const st = Deno.statSync(path);
+    return st.isFile && st.mode !== null && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function buildConfig(v: Values, cwd: string): Config {
+  const exec = v.exec === true;
+  const cid = str(v, "cid");
+  if (cid === undefined) {
+    throw new UsageError("option --cid is required (container ID)");
+  }
+  checkSafeName("cid", cid);
+  const cuuid = str(v, "cuuid");
+  if (cuuid === undefined && !exec) {
+    throw new UsageError(
+      "option --cuuid is required (container UUID) unless --exec",
+    );
+  }
+  if (cuuid !== undefined) checkSafeName("cuuid", cuuid);
+
+  const runtime = str(v, "runtime");
+  if (runtime === undefined) {
+    throw new UsageError("option --runtime is required (path to runc or crun)");
+  }
+  if (!isAbsolute(runtime) && !runtime.includes("/")) {
+    throw new UsageError(
+      `option --runtime: '${runtime}' must be a path, not a command name`,
+    );
+  }
+  const runtimePath = resolve(cwd, runtime);
+  if (!isExecutableFile(runtimePath)) {
+    throw new UsageError(
+      `option --runtime: ${runtimePath} is not an executable file`,
+    );
+  }
+
+  const bundle = resolve(cwd, str(v, "bundle") ?? cwd);
+  if (!isDirectory(bundle)) {
+    throw new UsageError(`option --bundle: ${bundle} is not a directory`);
+  }
+  if (!exec) {
+    try {
+      Deno.statSync(join(bundle, "config.json"));
+    } catch {
+      throw new UsageError(`option --bundle: ${bundle} has no config.json`);
+    }
+  }
+
+  const execProcessSpec = str(v, "exec-process-spec");
+  if (exec && execProcessSpec === undefined) {
+    throw new UsageError("option --exec-process-spec is required with --exec");
+  }
+  if (execProcessSpec !== undefined) {
+    try {
+      Deno.statSync(resolve(cwd, execProcessSpec));
+    } catch {
+      throw new UsageError(
+        `option --exec-process-spec: ${execProcessSpec} does not exist`,
+      );
+    }
+  }
+
+  const logLevel = (str(v, "log-level") ?? "info").toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new UsageError(
+      `option --log-level: '${logLevel}' is not one of ${LOG_LEVELS.join(", ")}`,
+    );
+  }
+  const logDrivers = list(v, "log-path").map((p) => parseLogDriver(p, cwd));
+
+  for (const dirOpt of ["exit-dir", "persist-dir", "socket-dir-path"]) {
+    const d = str(v, dirOpt);
+    if (d !== undefined && d === "") {
+      throw new UsageError(`option --${dirOpt} needs a non-empty path`);
+    }
+  }
+  const exitDir = str(v, "exit-dir");
+  if (exitDir !== undefined && !isDirectory(resolve(cwd, exitDir))) {
+    throw new UsageError(`option --exit-dir: ${exitDir} is not a directory`);
+  }
+
+  const exitCommand = str(v, "exit-command");
+  if (
+    exitCommand !== undefined && !isExecutableFile(resolve(cwd, exitCommand))
+  ) {
+    throw new UsageError(
+      `option --exit-command: ${exitCommand} is not an executable file`,
+    );
+  }
+  const statusFile = str(v, "status-file");
+  if (statusFile === "") {
+    throw new UsageError("option --status-file needs a non-empty path");
+  }
+  const cgroup = str(v, "cgroup");
+  if (cgroup !== undefined && !isAbsolute(cgroup)) {
+    throw new UsageError(
+      `option --cgroup: '${cgroup}' must be an absolute cgroup directory path`,
+    );
+  }
+
+  const pidfile = str(v, "container-pidfile") ?? str(v, "pidfile");
+  const opt = (name: string) => {
+    const x = str(v, name);
+    return x === undefined ? undefined : resolve(cwd, x);
+  };
+
+  return {
+    cid,
+    cuuid,
+    name: str(v, "name"),
+    runtime: runtimePath,
+    bundle,
+    containerPidfile: pidfile ? resolve(cwd, pidfile) : join(bundle, `pidfile-${cid}`),
+    conmonPidfile: opt("conmon-pidfile"),
+    exitDir: opt("exit-dir"),
+    persistDir: opt("persist-dir"),
+    statusFile: opt("status-file"),
+    cgroup,
+    logDrivers,
+    logSizeMax: parseInteger("log-size-max", str(v, "log-size-max"), -1, -1),
+    logTag: str(v, "log-tag"),
+    logLevel,
+    runtimeArgs: list(v, "runtime-arg"),
+    runtimeOpts: list(v, "runtime-opt"),
+    exitCommand: opt("exit-command"),
+    exitCommandArgs: list(v, "exit-command-arg"),
+    exitDelay: parseInteger("exit-delay", str(v, "exit-delay"), 0),
+    apiVersion: parseInteger("api-version", str(v, "api-version"), 0),
+    sync: v.sync === true,
+    timeout: parseInteger("timeout", str(v, "timeout"), 0),
+    stdin: v.stdin === true,
+    leaveStdinOpen: v["leave-stdin-open"] === true,
+    terminal: v.terminal === true,
+    noPivot: v["no-pivot"] === true,
+    noNewKeyring: v["no-new-keyring"] === true,
+    systemdCgroup: v["systemd-cgroup"] === true,
+    fullAttach: v["full-attach"] === true,
+    socketDirPath: opt("socket-dir-path"),
+    exec,
+    execAttach: v["exec-attach"] === true,
+    execProcessSpec: execProcessSpec ? resolve(cwd, execProcessSpec) : undefined,
+    preserveFds: parseInteger("preserve-fds", str(v, "preserve-fds"), 0),
+  };
+}

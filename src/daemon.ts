@@ -1,0 +1,52 @@
+/**
+ * Daemonizing without fork: the launcher re-executes ocimon as the monitor
+ * proper, in a new session with stdio on /dev/null, writes that process's
+ * pid to --conmon-pidfile and exits 0. The caller's pipes (sync, attach) are
+ * inherited by number, as they would be across conmon's fork.
+ *
+ * @module
+ */
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "./cli/config.ts";
+import { spawn } from "./sys/spawn.ts";
+import { writeFileAtomic } from "./status/atomic_write.ts";
+
+/** Set in the monitor proper's environment; never passed further. */
+export const DAEMON_ENV = "_OCIMON_DAEMON";
+/** Set by bin/ocimon: how to start ocimon again when running from source. */
+export const SELF_ENV = "_OCIMON_SELF";
+
+export function isDaemon(): boolean {
+  return Deno.env.get(DAEMON_ENV) === "1";
+}
+
+/** The argv prefix that starts this same ocimon again. */
+export function selfCommand(): string[] {
+  const launcher = Deno.env.get(SELF_ENV);
+  if (launcher) return [launcher];
+  const exe = Deno.execPath();
+  // `deno run src/main.ts` by hand: a compiled binary is its own command.
+  if (basename(exe) === "deno" && Deno.mainModule.startsWith("file:")) {
+    return [exe, "run", "--allow-all", "--quiet", fileURLToPath(Deno.mainModule)];
+  }
+  return [exe];
+}
+
+/** Starts the monitor proper and records its pid. Returns the launcher's exit code. */
+export function daemonize(cfg: Config, argv: readonly string[]): number {
+  const self = selfCommand();
+  const passthrough = cfg.logDrivers.some((d) => d.kind === "passthrough");
+  const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+  env.push(`${DAEMON_ENV}=1`);
+  const pid = spawn({
+    path: self[0],
+    argv: [...self, ...argv],
+    env,
+    setsid: true,
+    // With passthrough the container writes to our stdio, so keep it.
+    fds: passthrough ? {} : { 0: "null", 1: "null", 2: "null" },
+  });
+  if (cfg.conmonPidfile) writeFileAtomic(cfg.conmonPidfile, String(pid));
+  return 0;
+}

@@ -1,0 +1,111 @@
+/**
+ * The k8s-file log driver: the CRI log format that podman and the kubelet
+ * read. Each line of container output becomes
+ *
+ *     TIMESTAMP STREAM TAG CONTENT\n
+ *
+ * with TIMESTAMP in RFC 3339 with nanoseconds, STREAM `stdout` or `stderr`,
+ * and TAG `F` for a full line or `P` for a partial one (output that did not
+ * end in a newline within one read). As conmon, a chunk is never held back
+ * waiting for the rest of its line: a partial line is written at once, `P`.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { closeQuietly, openRaw, writeAll } from "../sys/fd.ts";
+import { O_CLOEXEC, O_WRONLY } from "../sys/libc.ts";
+import { rfc3339Nano } from "../sys/time.ts";
+
+export type Stream = "stdout" | "stderr";
+
+const O_CREAT = 0o100;
+const O_APPEND = 0o2000;
+const O_TRUNC = 0o1000;
+const NL = 0x0a;
+const encoder = new TextEncoder();
+
+/**
+ * Formats one chunk of container output as k8s-file lines, all stamped with
+ * `timestamp`. Returned as one buffer so it is written with one write(2).
+ */
+export function formatK8sLines(
+  stream: Stream,
+  chunk: Uint8Array,
+  timestamp: string,
+): Uint8Array<ArrayBuffer> {
+  const full = encoder.encode(`${timestamp} ${stream} F `);
+  const partialTagAt = full.length - 2;
+  let lines = 0;
+  for (let i = 0; i < chunk.length; i++) if (chunk[i] === NL) lines++;
+  const endsPartial = chunk.length > 0 && chunk[chunk.length - 1] !== NL;
+  const records = lines + (endsPartial ? 1 : 0);
+  const out = new Uint8Array(chunk.length + records * full.length + (endsPartial ? 1 : 0));
+  let o = 0;
+  let start = 0;
+  while (start < chunk.length) {
+    let end = chunk.indexOf(NL, start);
+    const partial = end < 0;
+    if (partial) end = chunk.length;
+    out.set(full, o);
+    if (partial) out[o + partialTagAt] = 0x50; // 'P'
+    o += full.length;
+    out.set(chunk.subarray(start, end), o);
+    o += end - start;
+    out[o++] = NL;
+    start = end + 1;
+  }
+  return out;
+}
+
+/** An open k8s-file log, appended to and truncated at `sizeMax` bytes. */
+export class K8sFileLog {
+  #fd: number;
+  #written = 0;
+
+  constructor(readonly path: string, readonly sizeMax = -1) {
+    this.#fd = K8sFileLog.#open(path, O_APPEND);
+    try {
+      this.#written = Deno.statSync(path).size;
+    } catch { /* a fresh file */ }
+  }
+
+  static #open(path: string, extra: number): number {
+    Deno.mkdirSync(dirname(path), { recursive: true });
+    return openRaw(path, O_WRONLY | O_CREAT | O_CLOEXEC | extra, 0o600);
+  }
+
+  write(stream: Stream, chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    const data = formatK8sLines(stream, chunk, rfc3339Nano());
+    if (this.sizeMax > 0 && this.#written + data.length > this.sizeMax) this.#truncate();
+    writeAll(this.#fd, data);
+    this.#written += data.length;
+  }
+
+  /** Starts the log over, as conmon does when --log-size-max is reached. */
+  #truncate(): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = K8sFileLog.#open(tmp, O_TRUNC);
+    Deno.renameSync(tmp, this.path);
+    closeQuietly(this.#fd);
+    this.#fd = fd;
+    this.#written = 0;
+  }
+
+  /** Reopens the path (after log rotation by someone else). */
+  reopen(): void {
+    const fd = K8sFileLog.#open(this.path, O_APPEND);
+    closeQuietly(this.#fd);
+    this.#fd = fd;
+    try {
+      this.#written = Deno.statSync(this.path).size;
+    } catch {
+      this.#written = 0;
+    }
+  }
+
+  close(): void {
+    closeQuietly(this.#fd);
+    this.#fd = -1;
+  }
+}

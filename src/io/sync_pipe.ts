@@ -1,0 +1,79 @@
+/**
+ * The pipes podman and CRI-O hand to their monitor by fd number in the
+ * environment: `_OCI_SYNCPIPE` (we report the container pid, or the error,
+ * and for exec the exit code), `_OCI_STARTPIPE` (we block on it until the
+ * caller has put us in our cgroup) and `_OCI_ATTACHPIPE` (exec --exec-attach).
+ *
+ * @module
+ */
+import { closeQuietly, readSome, setCloexec, writeAll } from "../sys/fd.ts";
+
+export const SYNC_PIPE_ENV = "_OCI_SYNCPIPE";
+export const START_PIPE_ENV = "_OCI_STARTPIPE";
+export const ATTACH_PIPE_ENV = "_OCI_ATTACHPIPE";
+
+/** The fd number an environment variable names, or undefined. */
+export function pipeFdFromEnv(name: string): number | undefined {
+  const raw = Deno.env.get(name);
+  if (raw === undefined || raw === "") return undefined;
+  const fd = Number(raw);
+  if (!Number.isInteger(fd) || fd < 0) {
+    throw new Error(`${name}=${raw} is not a file descriptor number`);
+  }
+  return fd;
+}
+
+/**
+ * Blocks until the caller writes to (or closes) the start pipe. The caller
+ * uses the pause to move us into the container's cgroup.
+ */
+export function waitOnStartPipe(): void {
+  const fd = pipeFdFromEnv(START_PIPE_ENV);
+  if (fd === undefined) return;
+  readSome(fd, new Uint8Array(8192));
+  closeQuietly(fd);
+}
+
+/** JSON as conmon writes it: the key is "pid" before API version 1, "data" from 1 on. */
+export function syncMessage(apiVersion: number, data: number, message?: string): string {
+  const key = apiVersion >= 1 ? "data" : "pid";
+  const body = message === undefined
+    ? `{"${key}": ${data}}`
+    : `{"${key}": ${data}, "message": ${JSON.stringify(message)}}`;
+  return body + "\n";
+}
+
+/** One of the caller's pipes we write JSON messages to. */
+export class ParentPipe {
+  #fd: number | undefined;
+
+  constructor(fd: number | undefined, readonly apiVersion: number) {
+    this.#fd = fd;
+    // Not for the runtime or the container: keep it out of every exec.
+    if (fd !== undefined) setCloexec(fd, true);
+  }
+
+  static fromEnv(name: string, apiVersion: number): ParentPipe {
+    return new ParentPipe(pipeFdFromEnv(name), apiVersion);
+  }
+
+  get present(): boolean {
+    return this.#fd !== undefined;
+  }
+
+  /** Sends `data` (a pid, an exit code, or -1) with an optional message. */
+  send(data: number, message?: string): void {
+    if (this.#fd === undefined) return;
+    try {
+      writeAll(this.#fd, new TextEncoder().encode(syncMessage(this.apiVersion, data, message)));
+    } catch (err) {
+      // The caller went away (EPIPE): nothing more to tell it.
+      console.error(`ocimon: cannot write to the caller's pipe: ${err}`);
+    }
+  }
+
+  close(): void {
+    closeQuietly(this.#fd);
+    this.#fd = undefined;
+  }
+}

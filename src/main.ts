@@ -1,0 +1,66 @@
+/**
+ * ocimon's entry point: parse, validate, then either launch the monitor as a
+ * daemon (the default, as conmon) or be the monitor (--sync, or the daemon).
+ * Heavy modules load lazily so that the launcher stays cheap.
+ *
+ * @module
+ */
+import { parseCommandLine, UsageError } from "./cli/parse.ts";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "run") {
+    const { runCommand } = await import("./run_command.ts");
+    return await runCommand(argv.slice(1));
+  }
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`ocimon: ${err.message}\nTry 'ocimon --help' for the list of options.`);
+    return 1;
+  }
+  if (parsed.action !== "monitor") {
+    const { helpText, versionText } = await import("./cli/help.ts");
+    await Deno.stdout.write(new TextEncoder().encode(
+      parsed.action === "help" ? helpText() : versionText(),
+    ));
+    return 0;
+  }
+  const cfg = parsed.config;
+  const { isDaemon, daemonize } = await import("./daemon.ts");
+  if (!isDaemon()) {
+    if (cfg.cgroup) {
+      const { joinCgroup } = await import("./cgroup/join.ts");
+      try {
+        joinCgroup(cfg.cgroup);
+      } catch (err) {
+        console.error(`ocimon: ${err instanceof Error ? err.message : err}`);
+        return 1;
+      }
+    }
+    const { waitOnStartPipe } = await import("./io/sync_pipe.ts");
+    waitOnStartPipe();
+    if (!cfg.sync) return daemonize(cfg, argv);
+  }
+
+  const { protectFromOomKiller } = await import("./runtime/oci_runtime.ts");
+  protectFromOomKiller();
+  if (cfg.sync && cfg.conmonPidfile) {
+    const { writeFileAtomic } = await import("./status/atomic_write.ts");
+    writeFileAtomic(cfg.conmonPidfile, String(Deno.pid));
+  }
+  const { monitorContainer } = await import("./monitor.ts");
+  const result = await monitorContainer(cfg);
+  if (!result.ok) {
+    console.error(`ocimon: ${result.message.trimEnd()}`);
+    return 1;
+  }
+  return result.status.exitCode;
+}
+
+if (import.meta.main) {
+  // A caller that goes away must not kill us mid-write.
+  Deno.addSignalListener("SIGPIPE", () => {});
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,78 @@
+/**
+ * The child subreaper. Every process ocimon starts, and every orphan of the
+ * container (the runtime's intermediate processes, the container init once
+ * `runtime create` exits), is reaped here, so none is left a zombie.
+ *
+ * Statuses are kept by pid: the container's init may exit before anyone asks
+ * about it, and its status must still be there when asked.
+ *
+ * @module
+ */
+import { becomeSubreaper, reapOne, type WaitResult } from "../sys/process.ts";
+
+export class ChildReaper {
+  #exited = new Map<number, WaitResult>();
+  #waiters = new Map<number, ((r: WaitResult) => void)[]>();
+  #onSignal = () => this.reap();
+  #listening = false;
+
+  /** Becomes subreaper and reaps on every SIGCHLD from now on. */
+  start(): this {
+    becomeSubreaper();
+    Deno.addSignalListener("SIGCHLD", this.#onSignal);
+    this.#listening = true;
+    this.reap(); // anything that ended before the listener was in place
+    return this;
+  }
+
+  /** Stops listening for SIGCHLD (lets the event loop finish). */
+  stop(): void {
+    if (this.#listening) Deno.removeSignalListener("SIGCHLD", this.#onSignal);
+    this.#listening = false;
+  }
+
+  /** Reaps every child that has exited; returns true if none are left at all. */
+  reap(): boolean {
+    for (;;) {
+      const r = reapOne();
+      if (r === null) return true;
+      if (r === undefined) return false;
+      this.#exited.set(r.pid, r);
+      const waiters = this.#waiters.get(r.pid);
+      if (waiters) {
+        this.#waiters.delete(r.pid);
+        for (const w of waiters) w(r);
+      }
+    }
+  }
+
+  /** The status of `pid` if it has already been reaped. */
+  status(pid: number): WaitResult | undefined {
+    return this.#exited.get(pid);
+  }
+
+  /** Resolves when `pid` has been reaped. */
+  wait(pid: number): Promise<WaitResult> {
+    const done = this.#exited.get(pid);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(pid) ?? [];
+      list.push(resolve);
+      this.#waiters.set(pid, list);
+    });
+  }
+
+  /**
+   * Reaps until no child is left or `timeoutMs` passes. Used on the way out
+   * so that nothing ocimon started outlives it as a zombie. Returns true when
+   * no child remains.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.reap()) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+}

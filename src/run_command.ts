@@ -1,0 +1,151 @@
+/**
+ * `ocimon run BUNDLE`: one container in the foreground, for a person at a
+ * terminal. Ids and directories get defaults, the container's output goes to
+ * our stdout/stderr, ocimon starts the container itself (the job podman does
+ * otherwise), deletes it afterwards, and prints a short summary.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { parseCommandLine, UsageError } from "./cli/parse.ts";
+import { monitorContainer } from "./monitor.ts";
+import { deleteArgv, startArgv } from "./runtime/runtime_args.ts";
+import { protectFromOomKiller, runToCompletion } from "./runtime/oci_runtime.ts";
+import { writeAll } from "./sys/fd.ts";
+import { signalName } from "./sys/process.ts";
+import type { ContainerStatus } from "./status/status_file.ts";
+
+/** The first of runc, crun found on PATH. */
+export function findRuntime(): string | undefined {
+  for (const name of ["runc", "crun"]) {
+    for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
+      const p = join(dir || ".", name);
+      try {
+        if (Deno.statSync(p).isFile) return p;
+      } catch { /* next */ }
+    }
+  }
+  return undefined;
+}
+
+function formatBytes(n: number | null): string {
+  if (n === null) return "unknown";
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+}
+
+/** The summary printed at exit. */
+export function summary(s: ContainerStatus): string {
+  return [
+    `ocimon: container ${s.cid} exited with code ${s.exitCode}` +
+    (s.signal ? ` (${s.signal})` : ""),
+    `  OOMKilled: ${s.oomKilled}${
+      s.oomKilled ? ` (${s.oomKillCount} kill${s.oomKillCount === 1 ? "" : "s"})` : ""
+    }` +
+    (s.timedOut ? "   timed out: true" : ""),
+    `  memory peak: ${formatBytes(s.memory.peakBytes)}, limit: ${
+      s.memory.limitBytes === null ? "none" : formatBytes(s.memory.limitBytes)
+    }` +
+    (s.cgroup ? `   cgroup v${s.cgroup.version} ${s.cgroup.path}` : ""),
+    "",
+  ].join("\n");
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  let opts;
+  try {
+    opts = parseArgs({
+      args: argv,
+      options: {
+        runtime: { type: "string", short: "r" },
+        "status-file": { type: "string" },
+        name: { type: "string", short: "n" },
+        timeout: { type: "string", short: "T" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    console.error(`ocimon run: ${(err as Error).message}`);
+    return 1;
+  }
+  if (opts.positionals.length !== 1) {
+    console.error(
+      "usage: ocimon run BUNDLE [--runtime PATH] [--status-file PATH] [--name NAME] [--timeout SECONDS]",
+    );
+    return 1;
+  }
+  const bundle = resolve(opts.positionals[0]);
+  const runtime = opts.values.runtime ?? findRuntime();
+  if (!runtime) {
+    console.error("ocimon run: no runtime given (--runtime) and neither runc nor crun is on PATH");
+    return 1;
+  }
+  const cid = opts.values.name ?? `ocimon-run-${crypto.randomUUID().slice(0, 8)}`;
+  const work = Deno.makeTempDirSync({ prefix: `ocimon-${cid}-` });
+  const args = [
+    "--cid",
+    cid,
+    "--cuuid",
+    cid,
+    "--name",
+    cid,
+    "--runtime",
+    resolve(runtime),
+    "--bundle",
+    bundle,
+    "--container-pidfile",
+    join(work, "pidfile"),
+    "--exit-dir",
+    work,
+    "--persist-dir",
+    work,
+    "--log-path",
+    "none",
+    "--sync",
+    ...(opts.values["status-file"] ? ["--status-file", opts.values["status-file"]] : []),
+    ...(opts.values.timeout ? ["--timeout", opts.values.timeout] : []),
+  ];
+  let parsed;
+  try {
+    parsed = parseCommandLine(args);
+  } catch (err) {
+    Deno.removeSync(work, { recursive: true });
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`ocimon run: ${err.message}`);
+    return 1;
+  }
+  if (parsed.action !== "monitor") return 1;
+  const cfg = parsed.config;
+  protectFromOomKiller();
+  const terminal = (stream: "stdout" | "stderr", data: Uint8Array) =>
+    writeAll(stream === "stdout" ? 1 : 2, data.slice());
+  const result = await monitorContainer(cfg, {
+    sinks: [terminal],
+    afterCreate: async (_pid, reaper) => {
+      const r = await runToCompletion(
+        reaper,
+        startArgv(cfg.runtime, cfg.runtimeArgs, cid),
+        bundle,
+        { 0: "null", 1: "null", 2: 2 },
+      );
+      if (r.code !== 0) {
+        throw new Error(
+          `${cfg.runtime} start ${cid} failed (${r.signal ? signalName(r.signal) : r.code})`,
+        );
+      }
+    },
+  });
+  // The monitor's reaper has stopped; delete runs under a fresh one.
+  const { ChildReaper } = await import("./reaper/child_reaper.ts");
+  const reaper = new ChildReaper().start();
+  await runToCompletion(reaper, deleteArgv(cfg.runtime, cfg.runtimeArgs, cid), bundle);
+  reaper.stop();
+  Deno.removeSync(work, { recursive: true });
+  if (!result.ok) {
+    console.error(`ocimon run: ${result.message.trimEnd()}`);
+    return 1;
+  }
+  await Deno.stderr.write(new TextEncoder().encode(summary(result.status)));
+  return result.status.exitCode;
+}

@@ -1,0 +1,63 @@
+/**
+ * The OCI runtime's command lines, as conmon builds them for runc and crun.
+ *
+ * @module
+ */
+import type { Config } from "../cli/config.ts";
+
+/** `RUNTIME [runtime-args] create --bundle B --pid-file P [...] CID`. */
+export function createArgv(cfg: Config, consoleSocket?: string): string[] {
+  return [
+    cfg.runtime,
+    ...cfg.runtimeArgs,
+    "create",
+    "--bundle",
+    cfg.bundle,
+    "--pid-file",
+    cfg.containerPidfile,
+    ...(cfg.noPivot ? ["--no-pivot"] : []),
+    ...(cfg.noNewKeyring ? ["--no-new-keyring"] : []),
+    ...(consoleSocket ? ["--console-socket", consoleSocket] : []),
+    ...(cfg.preserveFds > 0 ? ["--preserve-fds", String(cfg.preserveFds)] : []),
+    ...cfg.runtimeOpts,
+    cfg.cid,
+  ];
+}
+
+/** `RUNTIME [runtime-args] exec --pid-file P --process SPEC --detach [...] CID`. */
+export function execArgv(cfg: Config, consoleSocket?: string): string[] {
+  return [
+    cfg.runtime,
+    ...cfg.runtimeArgs,
+    "exec",
+    "--pid-file",
+    cfg.containerPidfile,
+    "--process",
+    cfg.execProcessSpec!,
+    "--detach",
+    ...(consoleSocket ? ["--tty", "--console-socket", consoleSocket] : []),
+    ...(cfg.preserveFds > 0 ? ["--preserve-fds", String(cfg.preserveFds)] : []),
+    ...cfg.runtimeOpts,
+    cfg.cid,
+  ];
+}
+
+/** `RUNTIME [runtime-args] start CID`: what the caller (or `ocimon run`) does. */
+export function startArgv(runtime: string, runtimeArgs: string[], cid: string): string[] {
+  return [runtime, ...runtimeArgs, "start", cid];
+}
+
+/** `RUNTIME [runtime-args] delete --force CID`. */
+export function deleteArgv(runtime: string, runtimeArgs: string[], cid: string): string[] {
+  return [runtime, ...runtimeArgs, "delete", "--force", cid];
+}
+
+/** Variables of ours that must not reach the runtime or the container. */
+const PRIVATE_ENV = /^(_OCI_SYNCPIPE|_OCI_STARTPIPE|_OCI_ATTACHPIPE|_OCIMON_[A-Z_]*)=/;
+
+/** Our environment, less what is ours alone, as `KEY=value` strings. */
+export function runtimeEnv(): string[] {
+  return Object.entries(Deno.env.toObject())
+    .map(([k, v]) => `${k}=${v}`)
+    .filter((kv) => !PRIVATE_ENV.test(kv));
+}

@@ -1,0 +1,29 @@
+/**
+ * Atomic file replacement: readers see the old file or the whole new one,
+ * never a half-written one, and a failure leaves no temporary file behind.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+
+/** Writes `data` to `path` through a temporary file in the same directory. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${Deno.pid}.tmp`);
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  try {
+    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode });
+    try {
+      let off = 0;
+      while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+      f.syncSync();
+    } finally {
+      f.close();
+    }
+    Deno.renameSync(tmp, path);
+  } catch (err) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* never created */ }
+    throw err;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The libc entry points Deno does not offer, bound once through FFI.
+ *
+ * Everything that talks to the kernel directly goes through this module so the
+ * rest of ocimon never touches raw symbols. Calls marked `nonblocking` run on
+ * Deno's blocking thread pool and return a Promise; the others run inline.
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  getpid: { parameters: [], result: "i32" },
+  setsid: { parameters: [], result: "i32" },
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i64"], result: "i32" },
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  poll: {
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  inotify_init1: { parameters: ["i32"], result: "i32" },
+  inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  accept4: { parameters: ["i32", "pointer", "pointer", "i32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  sigaddset: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: {
+    parameters: ["buffer", "i32", "i32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_addopen: {
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_addchdir_np: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigmask: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnattr_setsigdefault: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  strerror: { parameters: ["i32"], result: "pointer" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The bound symbols. Prefer the typed wrappers in the sibling modules. */
+export const libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+
+// errno is thread-local: read it right after the failing inline call, on the
+// same (main) thread, before anything else can overwrite it.
+const errnoPtr = libc.__errno_location();
+
+/** The calling thread's errno. */
+export function errno(): number {
+  return errnoPtr ? new Deno.UnsafePointerView(errnoPtr).getInt32() : 0;
+}
+
+/** Human text for an errno value, as strerror(3) gives it. */
+export function strerror(code: number): string {
+  const p = libc.strerror(code);
+  return p ? Deno.UnsafePointerView.getCString(p) : `errno ${code}`;
+}
+
+/** A failed system call: names the call, the object and the errno. */
+export class SysError extends Error {
+  constructor(
+    readonly call: string,
+    readonly code: number,
+    readonly subject?: string,
+  ) {
+    super(
+      `${call}${subject ? ` ${subject}` : ""}: ${strerror(code)} (errno ${code})`,
+    );
+    this.name = "SysError";
+  }
+}
+
+/** Throws a SysError when `result` is negative; returns it otherwise. */
+export function check<T extends number | bigint>(
+  result: T,
+  call: string,
+  subject?: string,
+): T {
+  if (result < 0) throw new SysError(call, errno(), subject);
+  return result;
+}
+
+const encoder = new TextEncoder();
+
+/** A NUL-terminated copy of `s` for passing as `const char *`. */
+export function cstr(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = encoder.encode(s);
+  const buf = new Uint8Array(bytes.length + 1);
+  buf.set(bytes);
+  return buf;
+}
+
+/**
+ * A NULL-terminated `char *[]` for argv/envp. The returned `keep` array holds
+ * the string buffers alive for as long as the vector is in use.
+ */
+export function cstrVector(
+  items: readonly string[],
+): { vec: BigUint64Array<ArrayBuffer>; keep: Uint8Array[] } {
+  const keep = items.map(cstr);
+  const vec = new BigUint64Array(items.length + 1);
+  keep.forEach((b, i) => {
+    vec[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+  });
+  return { vec, keep };
+}
+
+export const EINTR = 4;
+export const EAGAIN = 11;
+export const ECHILD = 10;
+export const ESRCH = 3;
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;

@@ -1,0 +1,103 @@
+/**
+ * posix_spawn(3) for processes ocimon must reap itself. Deno.Command would
+ * install its own SIGCHLD machinery and race our waitpid(-1) for statuses, so
+ * every child of ocimon is started here and reaped by the Reaper.
+ *
+ * @module
+ */
+import { cstr, cstrVector, libc, O_RDONLY, O_WRONLY, SysError } from "./libc.ts";
+
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+const NSIG = 65;
+const SIGKILL = 9;
+const SIGSTOP = 19;
+
+export interface SpawnOptions {
+  /** Program path; resolved by the caller (no PATH search here). */
+  path: string;
+  /** Full argv, argv[0] included. */
+  argv: readonly string[];
+  /** Environment as `KEY=value` strings. */
+  env: readonly string[];
+  /** Working directory of the child. */
+  cwd?: string;
+  /**
+   * Descriptors of the child, by number: the parent fd to install there, or
+   * "null" for /dev/null. Unlisted 0..2 are inherited as they are.
+   */
+  fds?: Record<number, number | "null">;
+  /** Start a new session (setsid) in the child. */
+  setsid?: boolean;
+}
+
+/**
+ * Starts a process and returns its pid. Signal dispositions are reset to
+ * default and the mask cleared in the child, so it does not inherit the
+ * SIGPIPE-ignore of Deno's runtime. Descriptors not listed keep their
+ * close-on-exec flag, so only what is listed (and inherited fds without
+ * FD_CLOEXEC) reaches the child.
+ */
+export function spawn(opts: SpawnOptions): number {
+  const actions = new Uint8Array(80);
+  const attr = new Uint8Array(336);
+  const keep: Uint8Array[] = [];
+  libc.posix_spawn_file_actions_init(actions);
+  libc.posix_spawnattr_init(attr);
+  try {
+    if (opts.cwd) {
+      const dir = cstr(opts.cwd);
+      keep.push(dir);
+      ok(libc.posix_spawn_file_actions_addchdir_np(actions, dir), "addchdir");
+    }
+    for (const [target, src] of Object.entries(opts.fds ?? {})) {
+      const fd = Number(target);
+      if (src === "null") {
+        const devnull = cstr("/dev/null");
+        keep.push(devnull);
+        const mode = fd === 0 ? O_RDONLY : O_WRONLY;
+        ok(
+          libc.posix_spawn_file_actions_addopen(actions, fd, devnull, mode, 0),
+          "addopen",
+        );
+      } else {
+        ok(libc.posix_spawn_file_actions_adddup2(actions, src, fd), "adddup2");
+      }
+    }
+    const all = new Uint8Array(128);
+    libc.sigemptyset(all);
+    for (let s = 1; s < NSIG; s++) {
+      if (s !== SIGKILL && s !== SIGSTOP) libc.sigaddset(all, s);
+    }
+    const none = new Uint8Array(128);
+    libc.sigemptyset(none);
+    ok(libc.posix_spawnattr_setsigdefault(attr, all), "setsigdefault");
+    ok(libc.posix_spawnattr_setsigmask(attr, none), "setsigmask");
+    const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+      (opts.setsid ? POSIX_SPAWN_SETSID : 0);
+    ok(libc.posix_spawnattr_setflags(attr, flags), "setflags");
+
+    const path = cstr(opts.path);
+    const argv = cstrVector(opts.argv);
+    const envp = cstrVector(opts.env);
+    const pid = new Int32Array(1);
+    const rc = libc.posix_spawn(
+      pid,
+      path,
+      actions,
+      attr,
+      new Uint8Array(argv.vec.buffer),
+      new Uint8Array(envp.vec.buffer),
+    );
+    if (rc !== 0) throw new SysError("posix_spawn", rc, opts.path);
+    return pid[0];
+  } finally {
+    libc.posix_spawn_file_actions_destroy(actions);
+    libc.posix_spawnattr_destroy(attr);
+  }
+}
+
+function ok(rc: number, what: string): void {
+  if (rc !== 0) throw new SysError(`posix_spawn_${what}`, rc);
+}
