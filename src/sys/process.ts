@@ -131,3 +131,16 @@ export function setOomScoreAdj(value: string): boolean {
     return false;
   }
 }
+
+/** Reaps `pid` if it has exited; undefined while it runs. */
+export function tryWait(pid: number): WaitResult | undefined {
+  const status = new Int32Array(1);
+  for (;;) {
+    const r = libc.waitpid(pid, status, WNOHANG | __WALL);
+    if (r === pid) return decodeWaitStatus(pid, status[0]);
+    if (r === 0) return undefined;
+    const e = errno();
+    if (e === EINTR) continue;
+    throw new SysError("waitpid", e, `pid ${pid}`);
+  }
+}

@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { cstr, cstrVector, libc, O_RDONLY, O_WRONLY, SysError } from "./libc.ts";
+import { check, cstr, cstrVector, libc, O_RDONLY, O_WRONLY, SysError } from "./libc.ts";
+
+const F_DUPFD_CLOEXEC = 1030;
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -40,6 +42,27 @@ export interface SpawnOptions {
  * FD_CLOEXEC) reaches the child.
  */
 export function spawn(opts: SpawnOptions): number {
+  const fds = opts.fds ?? {};
+  // A source that is also a target number could be overwritten before it is
+  // used (or, if it is its own target, keep FD_CLOEXEC): move it out of the way.
+  const moved: number[] = [];
+  const targets = new Set(Object.keys(fds).map(Number));
+  const plan: [number, number | "null"][] = Object.entries(fds).map(([t, src]) => {
+    if (src !== "null" && targets.has(src)) {
+      const copy = check(libc.fcntl(src, F_DUPFD_CLOEXEC, 64n), "fcntl(F_DUPFD_CLOEXEC)");
+      moved.push(copy);
+      return [Number(t), copy];
+    }
+    return [Number(t), src];
+  });
+  try {
+    return spawnPlanned(opts, plan);
+  } finally {
+    for (const fd of moved) libc.close(fd);
+  }
+}
+
+function spawnPlanned(opts: SpawnOptions, plan: [number, number | "null"][]): number {
   const actions = new Uint8Array(80);
   const attr = new Uint8Array(336);
   const keep: Uint8Array[] = [];
@@ -51,8 +74,7 @@ export function spawn(opts: SpawnOptions): number {
       keep.push(dir);
       ok(libc.posix_spawn_file_actions_addchdir_np(actions, dir), "addchdir");
     }
-    for (const [target, src] of Object.entries(opts.fds ?? {})) {
-      const fd = Number(target);
+    for (const [fd, src] of plan) {
       if (src === "null") {
         const devnull = cstr("/dev/null");
         keep.push(devnull);

@@ -9,8 +9,25 @@ import { join } from "node:path";
 
 const BUSYBOX = "/bin/busybox";
 const APPLETS = [
-  "sh", "echo", "sleep", "cat", "tail", "head", "true", "false", "yes", "dd", "kill",
-  "stty", "ls", "env", "trap", "seq", "wc", "id", "tty",
+  "sh",
+  "echo",
+  "sleep",
+  "cat",
+  "tail",
+  "head",
+  "true",
+  "false",
+  "yes",
+  "dd",
+  "kill",
+  "stty",
+  "ls",
+  "env",
+  "trap",
+  "seq",
+  "wc",
+  "id",
+  "tty",
 ];
 
 /** A rootfs with busybox and its applet links; built once per directory. */
@@ -40,6 +57,9 @@ export interface BundleOptions {
   env?: string[];
   /** Extra linux.resources.unified entries (cgroup v2). */
   unified?: Record<string, string>;
+  /** Give the container its own pid namespace (default true). Without one,
+   * its process is not an init and dies of signals like any other. */
+  pidNamespace?: boolean;
 }
 
 /** Writes BASE/NAME/config.json using the shared rootfs under BASE. */
@@ -62,7 +82,9 @@ export function makeBundle(base: string, name: string, opts: BundleOptions): str
       cwd: "/",
       noNewPrivileges: true,
       capabilities: Object.fromEntries(
-        ["bounding", "effective", "permitted"].map((k) => [k, ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_WRITE"]]),
+        ["bounding", "effective", "permitted"].map((
+          k,
+        ) => [k, ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_WRITE"]]),
       ),
       rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
     },
@@ -70,16 +92,48 @@ export function makeBundle(base: string, name: string, opts: BundleOptions): str
     hostname: name,
     mounts: [
       { destination: "/proc", type: "proc", source: "proc" },
-      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-      { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
-      { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
-      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
-      { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] },
+      {
+        destination: "/dev",
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+      },
+      {
+        destination: "/dev/pts",
+        type: "devpts",
+        source: "devpts",
+        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
+      },
+      {
+        destination: "/dev/shm",
+        type: "tmpfs",
+        source: "shm",
+        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+      },
+      {
+        destination: "/sys",
+        type: "sysfs",
+        source: "sysfs",
+        options: ["nosuid", "noexec", "nodev", "ro"],
+      },
+      {
+        destination: "/tmp",
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "nodev", "mode=1777"],
+      },
     ],
     linux: {
       cgroupsPath: opts.cgroupsPath ?? `/ocimon-test/${name}`,
       resources,
-      namespaces: ["pid", "ipc", "uts", "mount", "network"].map((type) => ({ type })),
+      namespaces: [
+        ...(opts.pidNamespace === false ? [] : ["pid"]),
+        "ipc",
+        "uts",
+        "mount",
+        "network",
+      ]
+        .map((type) => ({ type })),
       maskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list"],
       readonlyPaths: ["/proc/sys", "/proc/sysrq-trigger"],
     },

@@ -1,0 +1,38 @@
+/**
+ * What the integration tests run against, from the environment:
+ * OCIMON_BIN (the monitor; default bin/ocimon, or a compiled dist/ocimon),
+ * OCIMON_TEST_RUNTIME (runc or crun, or a path) and OCIMON_TEST_TMP (where
+ * bundles and state go; the checkout may be read-only, as in the VM lane).
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(new URL("../..", import.meta.url).pathname);
+
+export const OCIMON_BIN = resolve(Deno.env.get("OCIMON_BIN") ?? join(REPO, "bin/ocimon"));
+
+function which(name: string): string {
+  if (name.includes("/")) return name;
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
+    } catch { /* next */ }
+  }
+  throw new Error(`${name} not found on PATH`);
+}
+
+export const RUNTIME = which(Deno.env.get("OCIMON_TEST_RUNTIME") ?? "runc");
+
+/** A fresh directory for one test, removed by the returned cleanup. */
+export function tempDir(prefix: string): string {
+  const base = Deno.env.get("OCIMON_TEST_TMP");
+  if (base) Deno.mkdirSync(base, { recursive: true });
+  return Deno.makeTempDirSync({ prefix: `ocimon-${prefix}-`, ...(base ? { dir: base } : {}) });
+}
+
+/** The host's cgroup layout in one word, for test names and skips. */
+export function memoryCgroupVersion(): 1 | 2 {
+  const mi = Deno.readTextFileSync("/proc/self/mountinfo");
+  return /\s-\scgroup\s\S+\s\S*\bmemory\b/.test(mi) ? 1 : 2;
+}

@@ -1,0 +1,321 @@
+/**
+ * Drives ocimon the way podman and CRI-O drive conmon: the sync pipe's write
+ * end as _OCI_SYNCPIPE, optionally a start pipe, `--api-version 1`,
+ * daemonized; then reads the sync pipe, runs `runtime start` itself and waits
+ * for the exit file.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { closeQuietly, pipe } from "../../src/sys/fd.ts";
+import { spawn } from "../../src/sys/spawn.ts";
+import { tryWait, type WaitResult } from "../../src/sys/process.ts";
+import { type BundleOptions, makeBundle } from "./bundle.ts";
+import { OCIMON_BIN, RUNTIME, tempDir } from "./env.ts";
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every 10 ms until it returns a value or `ms` passes. */
+export async function waitFor<T>(fn: () => T | undefined, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export function readIfExists(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command to completion (not ocimon: Deno.Command is fine here). */
+export async function run(cmd: string[], opts: { stdin?: string } = {}) {
+  const c = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    stdin: opts.stdin !== undefined ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = c.spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Reads newline-terminated JSON messages from a pipe's read end. */
+class MessageReader {
+  #file: Deno.FsFile;
+  #buf = "";
+  constructor(fd: number) {
+    // A pipe can be reopened through /proc: gives Deno an async handle on it.
+    this.#file = Deno.openSync(`/proc/self/fd/${fd}`, { read: true });
+    closeQuietly(fd);
+  }
+  async next(ms = 10_000): Promise<Record<string, unknown> | null> {
+    const deadline = Date.now() + ms;
+    const chunk = new Uint8Array(65536);
+    while (!this.#buf.includes("\n")) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting for a sync pipe message");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const n = await Promise.race([
+        this.#file.read(chunk),
+        new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), left))),
+      ]);
+      clearTimeout(timer);
+      if (n === "timeout") throw new Error("timed out waiting for a sync pipe message");
+      if (n === null) return null;
+      this.#buf += new TextDecoder().decode(chunk.subarray(0, n));
+    }
+    const i = this.#buf.indexOf("\n");
+    const line = this.#buf.slice(0, i);
+    this.#buf = this.#buf.slice(i + 1);
+    return JSON.parse(line);
+  }
+  close() {
+    try {
+      this.#file.close();
+    } catch { /* closed */ }
+  }
+}
+
+export interface MonitorOptions extends Partial<BundleOptions> {
+  name?: string;
+  /** Extra ocimon arguments. */
+  extra?: string[];
+  /** Drop these default arguments (to test what happens without them). */
+  drop?: string[];
+  /** Give ocimon a start pipe and hold it until release() (default false). */
+  startPipe?: boolean;
+  /** Return without waiting for the launcher (for --sync). */
+  noWait?: boolean;
+  /** Do not create a bundle; use this one. */
+  bundle?: string;
+  /** Base directory (shared rootfs) for the bundle. */
+  base?: string;
+}
+
+export class MonitoredContainer {
+  constructor(
+    readonly dir: string,
+    readonly cid: string,
+    readonly bundle: string,
+    readonly sync: MessageReader,
+    readonly launcherPid: number,
+    readonly startWriter: number | undefined,
+    readonly errFile: Deno.FsFile,
+  ) {}
+
+  launcher!: WaitResult;
+  launcherStderr = "";
+
+  /** Waits for the process we started (the launcher, or the monitor with --sync). */
+  async waitLauncher(ms = 30_000): Promise<WaitResult> {
+    this.launcher = await waitFor(() => tryWait(this.launcherPid), ms, "the launcher to exit");
+    this.launcherStderr = new TextDecoder().decode(await readAll(this.errFile));
+    this.errFile.close();
+    return this.launcher;
+  }
+
+  get exitDir() {
+    return join(this.dir, "exits");
+  }
+  get persistDir() {
+    return join(this.dir, "persist");
+  }
+  get statusFile() {
+    return join(this.dir, "status.json");
+  }
+  get logPath() {
+    return join(this.dir, "ctr.log");
+  }
+  get conmonPidfile() {
+    return join(this.dir, "conmon.pid");
+  }
+  get containerPidfile() {
+    return join(this.dir, "pidfile");
+  }
+
+  /** `runtime start CID`, as podman does after reading the pid. */
+  async start(): Promise<void> {
+    const r = await run([RUNTIME, "start", this.cid]);
+    if (r.code !== 0) throw new Error(`${RUNTIME} start failed: ${r.stderr}`);
+  }
+
+  /** The exit file's content, once ocimon has written it. */
+  exitCode(ms = 30_000): Promise<string> {
+    return waitFor(
+      () => readIfExists(join(this.exitDir, this.cid)),
+      ms,
+      `exit file of ${this.cid}`,
+    );
+  }
+
+  status(): Record<string, any> {
+    return JSON.parse(Deno.readTextFileSync(this.statusFile));
+  }
+
+  log(): string {
+    return readIfExists(this.logPath) ?? "";
+  }
+
+  monitorPid(): number {
+    return Number(Deno.readTextFileSync(this.conmonPidfile));
+  }
+
+  /** Removes the container and the test's files. */
+  async cleanup(): Promise<void> {
+    this.sync.close();
+    closeQuietly(this.startWriter);
+    await run([RUNTIME, "delete", "--force", this.cid]);
+    Deno.removeSync(this.dir, { recursive: true });
+  }
+}
+
+/** Ends the launcher's wait on the start pipe. */
+export function releaseStartPipe(c: MonitoredContainer): void {
+  Deno.openSync(`/proc/self/fd/${c.startWriter}`, { write: true }).writeSync(new Uint8Array([0]));
+}
+
+let seq = 0;
+
+/** Launches ocimon as podman would and waits for the launcher to return. */
+export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredContainer> {
+  const dir = tempDir(opts.name ?? "ctr");
+  const cid = `${opts.name ?? "ctr"}-${Deno.pid}-${++seq}`;
+  const bundle = opts.bundle ??
+    makeBundle(opts.base ?? dir, cid, {
+      args: opts.args ?? ["true"],
+      ...opts,
+      cgroupsPath: opts.cgroupsPath ?? `/ocimon-test/${cid}`,
+    });
+  Deno.mkdirSync(join(dir, "exits"));
+  const defaults: [string, string | undefined][] = [
+    ["--api-version", "1"],
+    ["--cid", cid],
+    ["--cuuid", cid],
+    ["--name", cid],
+    ["--runtime", RUNTIME],
+    ["--bundle", bundle],
+    ["--container-pidfile", join(dir, "pidfile")],
+    ["--conmon-pidfile", join(dir, "conmon.pid")],
+    ["--exit-dir", join(dir, "exits")],
+    ["--persist-dir", join(dir, "persist")],
+    ["--log-path", `k8s-file:${join(dir, "ctr.log")}`],
+    ["--status-file", join(dir, "status.json")],
+  ];
+  const args = defaults
+    .filter(([k]) => !(opts.drop ?? []).includes(k))
+    .flatMap(([k, v]) => (v === undefined ? [k] : [k, v]));
+  args.push(...(opts.extra ?? []));
+
+  const [syncR, syncW] = pipe();
+  const [errR, errW] = pipe();
+  let startR: number | undefined, startW: number | undefined;
+  if (opts.startPipe) [startR, startW] = pipe();
+  const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+  env.push("_OCI_SYNCPIPE=3");
+  if (startR !== undefined) env.push("_OCI_STARTPIPE=4");
+  const pid = spawn({
+    path: OCIMON_BIN,
+    argv: [OCIMON_BIN, ...args],
+    env,
+    fds: startR === undefined
+      ? { 0: "null", 1: errW, 2: errW, 3: syncW }
+      : { 0: "null", 1: errW, 2: errW, 3: syncW, 4: startR },
+  });
+  closeQuietly(syncW);
+  closeQuietly(errW);
+  closeQuietly(startR);
+  const errFile = Deno.openSync(`/proc/self/fd/${errR}`, { read: true });
+  closeQuietly(errR);
+  const sync = new MessageReader(syncR);
+  if (opts.startPipe) {
+    // The launcher must still be blocked on the start pipe.
+    await sleep(300);
+    if (tryWait(pid)) throw new Error("launcher did not wait for the start pipe");
+    Deno.openSync(`/proc/self/fd/${startW}`, { write: true }).writeSync(new Uint8Array([0]));
+  }
+  const c = new MonitoredContainer(dir, cid, bundle, sync, pid, startW, errFile);
+  if (!opts.noWait) await c.waitLauncher();
+  return c;
+}
+
+async function readAll(f: Deno.FsFile): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  for (let n; (n = await f.read(buf)) !== null;) parts.push(buf.slice(0, n));
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) (out.set(p, o), (o += p.length));
+  return out;
+}
+
+/**
+ * True while `pid` runs. A zombie counts as gone: this machine's init reaps
+ * its adopted zombies only about once a second.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Processes whose command line mentions `needle` (other than us). */
+export function processesMentioning(needle: string): { pid: number; state: string; cmd: string }[] {
+  const out = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      if (cmd.includes(needle)) out.push({ pid: Number(e.name), state, cmd });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Zombie processes on the machine whose parent is `ppid` (or any). */
+export function zombies(): { pid: number; ppid: number; comm: string }[] {
+  const out = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const r = stat.lastIndexOf(")");
+      const fields = stat.slice(r + 2).split(" ");
+      if (fields[0] === "Z") {
+        out.push({
+          pid: Number(e.name),
+          ppid: Number(fields[1]),
+          comm: stat.slice(stat.indexOf("(") + 1, r),
+        });
+      }
+    } catch { /* gone */ }
+  }
+  return out;
+}
