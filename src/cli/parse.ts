@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { isAbsolute, join, resolve } from "node:path";
-import { OPTIONS } from "./options.ts";
+import { OPTIONS, type OptionSpec } from "./options.ts";
 import type { Config, LogDriver } from "./config.ts";
 
 /** Bad command-line input: the message names the option at fault. */
@@ -46,52 +45,65 @@ export function parseCommandLine(
   return { action: "monitor", config: buildConfig(values, cwd) };
 }
 
-function parseRaw(argv: readonly string[]): Values {
-  const options: Record<
-    string,
-    { type: "string" | "boolean"; short?: string; multiple?: boolean }
-  > = {};
-  for (const o of OPTIONS) {
-    options[o.name] = {
-      type: o.kind === "bool" ? "boolean" : "string",
-      ...(o.short ? { short: o.short } : {}),
-      ...(o.kind === "strings" ? { multiple: true } : {}),
-    };
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options,
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new UsageError(describeParseError(err));
-  }
-  if (parsed.positionals.length > 0) {
-    throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
-  }
-  return parsed.values as Values;
-}
-
-function describeParseError(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  const m = e.message ?? String(err);
-  switch (e.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
-      const opt = m.match(/'([^']+)'/)?.[1] ?? m;
-      return `unknown option ${opt}`;
+/**
+ * Tokenises argv with glib's rules, which podman relies on: an option that
+ * takes a value takes the next argument whatever it looks like
+ * (`--exit-command-arg --root`), `--name=value` works too, short booleans
+ * group (`-it`), and a short option's value may be attached (`-cID`).
+ */
+export function parseRaw(argv: readonly string[]): Values {
+  const byName = new Map(OPTIONS.map((o) => [o.name, o]));
+  const byShort = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
+  const values: Values = {};
+  const set = (o: OptionSpec, value: string | boolean) => {
+    if (o.kind === "strings") {
+      const prev = values[o.name];
+      values[o.name] = [...(Array.isArray(prev) ? prev : []), value as string];
+    } else {
+      values[o.name] = value;
     }
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
-      const opt = m.match(/'(-[^ ']+)/)?.[1] ?? "";
-      return m.includes("argument missing")
-        ? `option ${opt} needs a value`
-        : `option ${opt} takes no value`;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      if (i + 1 < argv.length) throw new UsageError(`unexpected argument '${argv[i + 1]}'`);
+      break;
     }
-    default:
-      return m;
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      const o = byName.get(name);
+      if (!o) throw new UsageError(`unknown option --${name}`);
+      if (o.kind === "bool") {
+        if (eq >= 0) throw new UsageError(`option --${name} takes no value`);
+        set(o, true);
+      } else if (eq >= 0) {
+        set(o, arg.slice(eq + 1));
+      } else {
+        if (i + 1 >= argv.length) throw new UsageError(`option --${name} needs a value`);
+        set(o, argv[++i]);
+      }
+      continue;
+    }
+    if (arg.startsWith("-") && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const o = byShort.get(arg[j]);
+        if (!o) throw new UsageError(`unknown option -${arg[j]}`);
+        if (o.kind === "bool") {
+          set(o, true);
+          continue;
+        }
+        const attached = arg.slice(j + 1);
+        if (attached) set(o, attached);
+        else if (i + 1 < argv.length) set(o, argv[++i]);
+        else throw new UsageError(`option -${o.short} (--${o.name}) needs a value`);
+        break;
+      }
+      continue;
+    }
+    throw new UsageError(`unexpected argument '${arg}'`);
   }
+  return values;
 }
 
 function str(v: Values, name: string): string | undefined {

@@ -77,9 +77,21 @@ export class K8sFileLog {
   write(stream: Stream, chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     const data = formatK8sLines(stream, chunk, rfc3339Nano());
-    if (this.sizeMax > 0 && this.#written + data.length > this.sizeMax) this.#truncate();
-    writeAll(this.#fd, data);
-    this.#written += data.length;
+    if (this.sizeMax <= 0 || this.#written + data.length <= this.sizeMax) {
+      writeAll(this.#fd, data);
+      this.#written += data.length;
+      return;
+    }
+    // Over the limit: go record by record, starting over where one would not fit.
+    let start = 0;
+    while (start < data.length) {
+      const end = data.indexOf(NL, start) + 1;
+      const record = data.subarray(start, end);
+      if (this.#written > 0 && this.#written + record.length > this.sizeMax) this.#truncate();
+      writeAll(this.#fd, record);
+      this.#written += record.length;
+      start = end;
+    }
   }
 
   /** Starts the log over, as conmon does when --log-size-max is reached. */
