@@ -16,9 +16,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseCommandLine(argv);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`ocimon: ${err.message}\nTry 'ocimon --help' for the list of options.`);
-    return 1;
+    return reportUsageError(err);
   }
   if (parsed.action !== "monitor") {
     const { helpText, versionText } = await import("./cli/help.ts");
@@ -35,8 +33,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         joinCgroup(cfg.cgroup);
       } catch (err) {
-        console.error(`ocimon: ${err instanceof Error ? err.message : err}`);
-        return 1;
+        return reportUsageError(err);
       }
     }
     const { waitOnStartPipe } = await import("./io/sync_pipe.ts");
@@ -57,6 +54,12 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   return result.status.exitCode;
+}
+
+function reportUsageError(err: unknown): number {
+  if (!(err instanceof UsageError)) throw err;
+  console.error(`ocimon: ${err.message}\nTry 'ocimon --help' for the list of options.`);
+  return 1;
 }
 
 if (import.meta.main) {

@@ -15,6 +15,12 @@ export class ChildReaper {
   #waiters = new Map<number, ((r: WaitResult) => void)[]>();
   #onSignal = () => this.reap();
   #listening = false;
+  /**
+   * While someone waits, a slow timer also reaps: it keeps the event loop
+   * alive (signal listeners do not) and is a backstop should a SIGCHLD ever
+   * be coalesced away.
+   */
+  #backstop: ReturnType<typeof setInterval> | undefined;
 
   /** Becomes subreaper and reaps on every SIGCHLD from now on. */
   start(): this {
@@ -42,7 +48,17 @@ export class ChildReaper {
       if (waiters) {
         this.#waiters.delete(r.pid);
         for (const w of waiters) w(r);
+        this.#updateBackstop();
       }
+    }
+  }
+
+  #updateBackstop(): void {
+    if (this.#waiters.size > 0 && this.#backstop === undefined) {
+      this.#backstop = setInterval(() => this.reap(), 250);
+    } else if (this.#waiters.size === 0 && this.#backstop !== undefined) {
+      clearInterval(this.#backstop);
+      this.#backstop = undefined;
     }
   }
 
@@ -59,6 +75,7 @@ export class ChildReaper {
       const list = this.#waiters.get(pid) ?? [];
       list.push(resolve);
       this.#waiters.set(pid, list);
+      this.#updateBackstop();
     });
   }
 

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { closeQuietly, pipe, readSome } from "../../src/sys/fd.ts";
+import { spawn } from "../../src/sys/spawn.ts";
+import { tryWait } from "../../src/sys/process.ts";
+import { Poller, POLLIN } from "../../src/sys/poller.ts";
+
+async function waitExit(pid: number) {
+  for (;;) {
+    const r = tryWait(pid);
+    if (r) return r;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function readAllSync(fd: number): string {
+  const buf = new Uint8Array(4096);
+  let s = "";
+  for (let n; (n = readSome(fd, buf)) > 0;) s += new TextDecoder().decode(buf.subarray(0, n));
+  return s;
+}
+
+Deno.test("spawn: argv, env, cwd and fd mapping reach the child; other fds do not", async () => {
+  const [r, w] = pipe();
+  const [leakR, leakW] = pipe(); // close-on-exec: must not reach the child
+  const pid = spawn({
+    path: "/bin/sh",
+    argv: [
+      "sh",
+      "-c",
+      'echo "$0 $FOO $(pwd)"; for fd in 0 1 2 3 $1 $2; do [ -e /proc/self/fd/$fd ] && printf "$fd "; done >&3; true',
+      "arg0",
+      String(leakR),
+      String(leakW),
+    ],
+    env: ["FOO=bar"],
+    cwd: "/tmp",
+    fds: { 0: "null", 1: w, 2: w, 3: w },
+  });
+  closeQuietly(w);
+  const r1 = await waitExit(pid);
+  assert.deepEqual(r1, { pid, code: 0, signal: 0 });
+  const out = readAllSync(r).split("\n");
+  assert.equal(out[0], "arg0 bar /tmp");
+  assert.equal(out[1].trim(), "0 1 2 3", "fds 0-3 only: close-on-exec pipes stay behind");
+  closeQuietly(r);
+  closeQuietly(leakR);
+  closeQuietly(leakW);
+});
+
+Deno.test("spawn: a source fd that is also a target is not clobbered", async () => {
+  const [r, w] = pipe();
+  const pid = spawn({
+    path: "/bin/sh",
+    argv: ["sh", "-c", "echo one >&3; echo two >&4"],
+    env: [],
+    fds: { 3: w, 4: w },
+  });
+  closeQuietly(w);
+  await waitExit(pid);
+  assert.equal(readAllSync(r), "one\ntwo\n");
+  closeQuietly(r);
+});
+
+Deno.test("spawn: the child gets default signal dispositions (no inherited SIGPIPE ignore)", async () => {
+  const [r, w] = pipe();
+  const pid = spawn({
+    path: "/bin/sh",
+    argv: ["sh", "-c", "grep SigIgn /proc/self/status"],
+    env: [],
+    fds: { 1: w },
+  });
+  closeQuietly(w);
+  await waitExit(pid);
+  // dash ignores nothing itself; bit 13 (SIGPIPE) must be clear.
+  const mask = BigInt("0x" + readAllSync(r).split(/\s+/)[1]);
+  assert.equal(mask & (1n << 12n), 0n);
+  closeQuietly(r);
+});
+
+Deno.test("spawn: a missing program is an error, not a child", () => {
+  assert.throws(
+    () => spawn({ path: "/nonexistent/prog", argv: ["x"], env: [] }),
+    /posix_spawn .*No such file/,
+  );
+});
+
+Deno.test("exit statuses: code, and 128+N with the signal for a killed child", async () => {
+  const a = spawn({ path: "/bin/sh", argv: ["sh", "-c", "exit 7"], env: [] });
+  assert.deepEqual(await waitExit(a), { pid: a, code: 7, signal: 0 });
+  const b = spawn({ path: "/bin/sh", argv: ["sh", "-c", "kill -TERM $$"], env: [] });
+  assert.deepEqual(await waitExit(b), { pid: b, code: 143, signal: 15 });
+});
+
+Deno.test("poller: readiness callbacks, removal, and stopping", async () => {
+  const [r, w] = pipe();
+  const poller = new Poller();
+  const got: number[] = [];
+  const done = new Promise<void>((resolve) => {
+    poller.add(r, (ev) => {
+      got.push(ev & POLLIN);
+      readAllSyncNonBlocking(r);
+      resolve();
+      return false;
+    });
+  });
+  Deno.openSync(`/proc/self/fd/${w}`, { write: true }).writeSync(new Uint8Array([1]));
+  await done;
+  assert.deepEqual(got, [POLLIN]);
+  assert.equal(poller.has(r), false);
+  poller.close();
+  closeQuietly(r);
+  closeQuietly(w);
+});
+
+function readAllSyncNonBlocking(fd: number) {
+  readSome(fd, new Uint8Array(16));
+}
