@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test lane (or the lanes named):
+#   unit   module tests: fake cgroupfs trees, pipes, real child processes
+#   host   integration: real runc containers on this host's cgroups
+#   vm     the host lane again inside a cgroup v2 VM, with runc and crun
+# Each lane ends with "LANE: N passed, N failed, N skipped"; the last line
+# adds them up. Exit status is non-zero if any lane failed.
+#
+# Environment: OCIMON_BIN (binary under test, default bin/ocimon),
+# OCIMON_TEST_RUNTIME (runc|crun), OCIMON_SKIP_SETUP=1, OCIMON_VM_FULL=1.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export NO_COLOR=1
+export OCIMON_BIN=${OCIMON_BIN:-$root/bin/ocimon}
+
+[ "${OCIMON_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh || exit 1
+
+lanes=("$@")
+[ ${#lanes[@]} -gt 0 ] || lanes=(unit host vm)
+
+total_pass=0 total_fail=0 total_skip=0 failed_lanes=()
+
+# Runs `deno test` on the given paths and prints the lane's closing line.
+deno_lane() {
+  local lane=$1
+  shift
+  local out rc
+  out=$(mktemp)
+  deno test --allow-all --no-config --quiet "$@" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  summarize "$lane" "$rc" "$(grep -E '^(ok|FAILED) \| ' "$out" | tail -1)"
+  rm -f "$out"
+}
+
+# summarize LANE RC "ok | N passed | N failed | N ignored (…)"
+summarize() {
+  local lane=$1 rc=$2 line=$3 p f s
+  p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  s=$(grep -oE '[0-9]+ ignored' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  # A runner that died before its summary counts as a failure.
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+  echo "$lane: $p passed, $f failed, $s skipped"
+  total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
+  [ "$f" = 0 ] || failed_lanes+=("$lane")
+}
+
+for lane in "${lanes[@]}"; do
+  echo "=== lane: $lane"
+  case $lane in
+    unit) deno_lane unit tests/cli tests/cgroup tests/io tests/status tests/sys tests/reaper ;;
+    host) deno_lane host tests/integration ;;
+    vm)
+      out=$(mktemp)
+      bash scripts/vm_lane.sh 2>&1 | tee "$out"
+      rc=${PIPESTATUS[0]}
+      summarize vm "$rc" "$(grep -E '^vm-total: ' "$out" | tail -1)"
+      rm -f "$out"
+      ;;
+    *) echo "unknown lane '$lane' (unit, host, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
+  esac
+done
+
+echo "all lanes: $total_pass passed, $total_fail failed, $total_skip skipped"
+[ ${#failed_lanes[@]} -eq 0 ] || { echo "failed lanes: ${failed_lanes[*]}"; exit 1; }
