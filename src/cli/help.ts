@@ -9,8 +9,13 @@ export const VERSION = "0.1.0";
 /** The conmon release whose command line and files ocimon follows. */
 export const CONMON_COMPAT = "2.1.6";
 
+/**
+ * podman reads the first line as `conmon version X.Y.Z` and refuses a
+ * monitor whose output does not match, so that line names the conmon
+ * release whose contract ocimon follows.
+ */
 export function versionText(): string {
-  return `ocimon version ${VERSION}\nconmon compatible: ${CONMON_COMPAT}\n`;
+  return `conmon version ${CONMON_COMPAT}\ncommit: ocimon-${VERSION}\nocimon version ${VERSION}\n`;
 }
 
 export function helpText(): string {
