@@ -1,25 +1,39 @@
 /**
- * One container's life under ocimon, from `runtime create` to the exit
- * files: the orchestration of the reaper, the OOM watcher, the output relay
- * and the status writers. Each of those lives in its own module; this one
- * only puts them in order.
+ * One container's life under ocimon, from `runtime create` (or `exec`) to
+ * the exit files: the orchestration of the reaper, the I/O endpoints, the
+ * OOM watcher and the status writers. Each of those lives in its own
+ * module; this one only puts them in order.
  *
  * @module
  */
 import type { Config } from "./cli/config.ts";
 import { ChildReaper } from "./reaper/child_reaper.ts";
-import { Poller } from "./sys/poller.ts";
-import { closeQuietly, readSome, setNonBlocking } from "./sys/fd.ts";
-import { kill, signalName, type WaitResult } from "./sys/process.ts";
+import { Poller, whenReadable } from "./sys/poller.ts";
+import { closeQuietly, dupCloexec, readSome, setNonBlocking } from "./sys/fd.ts";
+import { becomeSubreaper, getpgid, kill, signalName, type WaitResult } from "./sys/process.ts";
+import { setWindowSize } from "./sys/tty.ts";
 import { rfc3339Nano } from "./sys/time.ts";
 import {
   closeChildEnds,
+  closeParentEnds,
   createStdioPipes,
   OutputRelay,
   type OutputSink,
+  type OutputSource,
+  type StdioPipes,
 } from "./io/container_io.ts";
 import { openLogSinks } from "./io/log_sinks.ts";
-import { ParentPipe, SYNC_PIPE_ENV } from "./io/sync_pipe.ts";
+import {
+  ATTACH_PIPE_ENV,
+  ParentPipe,
+  pipeFdFromEnv,
+  START_PIPE_ENV,
+  SYNC_PIPE_ENV,
+} from "./io/sync_pipe.ts";
+import { AttachServer } from "./io/attach.ts";
+import { ControlFifos } from "./io/ctl_fifos.ts";
+import { ConsoleSocket } from "./io/console_socket.ts";
+import { StdinWriter } from "./io/stdin_writer.ts";
 import { createArgv, execArgv } from "./runtime/runtime_args.ts";
 import { readPidFile, spawnChild } from "./runtime/oci_runtime.ts";
 import { memoryCgroupOf } from "./cgroup/paths.ts";
@@ -30,6 +44,12 @@ import { writeExitDirFile, writeOomFiles, writePersistExitFile } from "./status/
 import { runExitCommand } from "./runtime/exit_command.ts";
 
 const SIGKILL = 9;
+/** What conmon reports for a --timeout kill, in the exit file and to exec callers. */
+export const TIMED_OUT_EXIT = -1;
+export const TIMED_OUT_MESSAGE = "command timed out";
+/** Signals that, sent to the monitor, are passed on to the container. */
+const FORWARDED: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGQUIT"];
+const SIGNO: Record<string, number> = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3 };
 
 export interface MonitorHooks {
   /** Extra output sinks (the terminal, in `ocimon run`). */
@@ -42,47 +62,151 @@ export type MonitorResult =
   | { ok: true; status: ContainerStatus }
   | { ok: false; message: string };
 
+/** The endpoints a container's I/O goes through, all made before the runtime runs. */
+class ContainerEndpoints {
+  pipes?: StdioPipes;
+  console?: ConsoleSocket;
+  attach?: AttachServer;
+  fifos?: ControlFifos;
+  master?: number;
+  stdin?: StdinWriter;
+
+  constructor(readonly cfg: Config, readonly poller: Poller, onReopenLogs: () => void) {
+    const passthrough = cfg.logDrivers.some((d) => d.kind === "passthrough");
+    if (passthrough) return; // the runtime gets our own stdio
+    try {
+      if (cfg.terminal) this.console = new ConsoleSocket();
+      this.pipes = createStdioPipes(cfg.stdin && !cfg.terminal, !cfg.terminal);
+      this.attach = new AttachServer(poller, cfg, {
+        onInput: (data) => this.stdin?.write(data),
+        onInputEnd: () => {
+          if (cfg.stdin && !cfg.leaveStdinOpen) this.stdin?.close();
+        },
+      });
+      this.fifos = new ControlFifos(poller, cfg.bundle, {
+        onResize: (rows, cols) => {
+          if (this.master !== undefined) setWindowSize(this.master, rows, cols);
+        },
+        onReopenLogs,
+      });
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  /** The runtime's stdio: our pipes' child ends, or /dev/null. */
+  runtimeFds(): Record<number, number | "null"> {
+    if (!this.pipes) return {};
+    return {
+      0: this.pipes.childStdin ?? "null",
+      1: this.pipes.childStdout ?? "null",
+      2: this.pipes.childStderr,
+    };
+  }
+
+  /** After create: take the pty (with -t) and wire stdin. False if -t got no pty. */
+  connect(): boolean {
+    if (this.console) {
+      this.master = this.console.receiveMaster();
+      if (this.master === undefined) return false;
+      this.stdin = new StdinWriter(this.poller, dupCloexec(this.master));
+    } else if (this.pipes?.stdinWriter !== undefined) {
+      this.stdin = new StdinWriter(this.poller, this.pipes.stdinWriter);
+    }
+    return true;
+  }
+
+  outputSources(): OutputSource[] {
+    if (!this.pipes) return [];
+    const out: OutputSource[] = [];
+    if (this.master !== undefined) out.push({ fd: this.master, stream: "stdout", tty: true });
+    if (this.pipes.stdoutReader !== undefined) {
+      out.push({ fd: this.pipes.stdoutReader, stream: "stdout" });
+    }
+    out.push({ fd: this.pipes.stderrReader, stream: "stderr" });
+    return out;
+  }
+
+  /** Disconnects attach clients and removes sockets and FIFOs. */
+  close(): void {
+    this.attach?.close();
+    this.fifos?.close();
+    this.console?.close();
+    this.stdin?.abort();
+    for (const name of ["ctl", "winsz"]) {
+      try {
+        if (this.fifos) Deno.removeSync(`${this.cfg.bundle}/${name}`);
+      } catch { /* gone */ }
+    }
+  }
+}
+
 /** Monitors one container to its end. Never throws for runtime failures. */
 export async function monitorContainer(
   cfg: Config,
   hooks: MonitorHooks = {},
 ): Promise<MonitorResult> {
-  const sync = ParentPipe.fromEnv(SYNC_PIPE_ENV, cfg.apiVersion);
+  const sync = ParentPipe.fromEnv(SYNC_PIPE_ENV, cfg.apiVersion, cfg.exec);
   const reaper = new ChildReaper().start();
   const poller = new Poller();
-  const passthrough = cfg.logDrivers.some((d) => d.kind === "passthrough");
-  const pipes = passthrough ? undefined : createStdioPipes(cfg.stdin);
+  const logs = { reopen: () => {} };
+  let endpoints: ContainerEndpoints;
+  try {
+    endpoints = new ContainerEndpoints(cfg, poller, () => logs.reopen());
+  } catch (err) {
+    return await fail(`cannot set up the container's I/O: ${errorText(err)}`);
+  }
 
-  // --- create ----------------------------------------------------------
-  const argv = cfg.exec ? execArgv(cfg) : createArgv(cfg);
+  // Signals to the monitor go to the runtime, then to the container.
+  let target = 0;
+  const forward = FORWARDED.map((sig) => {
+    const handler = () => target > 0 && kill(target, SIGNO[sig]);
+    Deno.addSignalListener(sig, handler);
+    return () => Deno.removeSignalListener(sig, handler);
+  });
+
+  // --- create (or exec) ------------------------------------------------
+  if (cfg.execAttach) {
+    // podman attaches to our socket first, then lets the exec start.
+    ParentPipe.fromEnv(ATTACH_PIPE_ENV, cfg.apiVersion).send(0);
+    const start = pipeFdFromEnv(START_PIPE_ENV);
+    if (start !== undefined) {
+      await whenReadable(poller, start);
+      readSome(start, new Uint8Array(8192));
+      closeQuietly(start);
+    }
+  }
   let runtimePid: number;
   try {
     runtimePid = spawnChild({
-      argv,
+      argv: cfg.exec
+        ? execArgv(cfg, endpoints.console?.path)
+        : createArgv(cfg, endpoints.console?.path),
       cwd: cfg.bundle,
-      fds: pipes
-        ? { 0: pipes.childStdin ?? "null", 1: pipes.childStdout, 2: pipes.childStderr }
-        : {},
+      fds: endpoints.runtimeFds(),
     });
   } catch (err) {
-    const message = `cannot start ${cfg.runtime}: ${err instanceof Error ? err.message : err}`;
-    return fail(message);
+    return await fail(`cannot start ${cfg.runtime}: ${errorText(err)}`);
   } finally {
-    if (pipes) closeChildEnds(pipes);
+    if (endpoints.pipes) closeChildEnds(endpoints.pipes);
   }
+  target = runtimePid;
   const created = await reaper.wait(runtimePid);
   if (created.code !== 0) {
-    const stderr = pipes ? readAvailable(pipes.stderrReader) : "";
-    const message = stderr ||
-      `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describe(created)}`;
-    return fail(message);
+    const stderr = endpoints.pipes ? readAvailable(endpoints.pipes.stderrReader) : "";
+    return await fail(
+      stderr || `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describe(created)}`,
+    );
   }
+  if (!endpoints.connect()) return await fail("Runtime did not set up terminal");
   let pid: number;
   try {
     pid = readPidFile(cfg.containerPidfile);
   } catch (err) {
-    return fail(`runtime succeeded but ${err instanceof Error ? err.message : err}`);
+    return await fail(`runtime succeeded but ${errorText(err)}`);
   }
+  target = pid;
   const startedAt = rfc3339Nano();
 
   // --- watch -------------------------------------------------------------
@@ -96,19 +220,26 @@ export async function monitorContainer(
   };
   watcher?.watch(poller, () => writeOomFiles(targets));
 
-  const logs = openLogSinks(cfg);
-  const relay = pipes ? new OutputRelay(poller, pipes.stdoutReader, pipes.stderrReader) : undefined;
-  if (relay) {
-    for (const sink of [...logs.sinks, ...(hooks.sinks ?? [])]) relay.addSink(sink);
-    relay.start();
+  const logSinks = openLogSinks(cfg);
+  logs.reopen = logSinks.reopen;
+  const relay = new OutputRelay(poller, endpoints.outputSources());
+  for (const sink of logSinks.sinks) relay.addSink(sink);
+  if (endpoints.attach) {
+    const attach = endpoints.attach;
+    relay.addSink((stream, data) => attach.broadcast(stream, data));
   }
-  sync.send(pid);
+  for (const sink of hooks.sinks ?? []) relay.addSink(sink);
+  relay.start();
+  // Legacy (API 0) exec callers expect one message only: the exit code.
+  if (cfg.apiVersion >= 1 || !cfg.exec) sync.send(pid);
 
   let timedOut = false;
   const timer = cfg.timeout > 0
     ? setTimeout(() => {
       timedOut = true;
-      kill(pid, SIGKILL);
+      // The whole process group, as conmon, unless that would be everyone.
+      const pgid = getpgid(pid);
+      kill(pgid > 1 ? -pgid : pid, SIGKILL);
     }, cfg.timeout * 1000)
     : undefined;
 
@@ -116,7 +247,7 @@ export async function monitorContainer(
     try {
       await hooks.afterCreate(pid, reaper);
     } catch (err) {
-      console.error(`ocimon: ${err instanceof Error ? err.message : err}`);
+      console.error(`ocimon: ${errorText(err)}`);
       kill(pid, SIGKILL);
     }
   }
@@ -125,21 +256,25 @@ export async function monitorContainer(
   const exit = await reaper.wait(pid);
   const finishedAt = rfc3339Nano();
   clearTimeout(timer);
-  relay?.drain();
+  target = 0;
+  relay.drain();
   const verdict: OomVerdict = watcher?.verdict() ??
     { oomKilled: false, oomKillCount: 0, source: "none" };
   watcher?.close();
   const memory = cg ? readMemoryUsage(cg.dir, cg.version) : { peak: null, limit: null };
-  logs.close();
+  logSinks.close();
+  endpoints.close(); // attach clients see end of output before the exit file appears
   poller.close();
+  forward.forEach((off) => off());
 
+  const exitCode = timedOut ? TIMED_OUT_EXIT : exit.code;
   const status: ContainerStatus = {
     version: 1,
     cid: cfg.cid,
     name: cfg.name ?? null,
     pid,
     runtime: cfg.runtime,
-    exitCode: exit.code,
+    exitCode,
     signal: exit.signal ? signalName(exit.signal) : null,
     oomKilled: verdict.oomKilled,
     oomKillCount: verdict.oomKillCount,
@@ -152,31 +287,38 @@ export async function monitorContainer(
   // Order matters: oom, status, persist exit, exit-dir file (the "done" signal).
   if (verdict.oomKilled) writeOomFiles(targets);
   if (cfg.statusFile) writeStatusFile(cfg.statusFile, status);
-  writePersistExitFile(targets, exit.code);
-  writeExitDirFile(targets, exit.code);
-  if (cfg.exec) sync.send(exit.code);
+  writePersistExitFile(targets, exitCode);
+  writeExitDirFile(targets, exitCode);
+  if (cfg.exec) sync.send(exitCode, timedOut ? TIMED_OUT_MESSAGE : undefined);
   sync.close();
-  closeQuietly(pipes?.stdinWriter);
 
   await reaper.drain(1000);
+  if (cfg.exitCommand) {
+    // The exit command's own children are not ours to wait for.
+    becomeSubreaper(false);
+    const r = await runExitCommand(cfg, reaper);
+    if (r && r.code !== 0) console.error(`ocimon: exit command ended with ${describe(r)}`);
+  }
   reaper.stop();
-  if (cfg.exitCommand) await runExitCommand(cfg);
   return { ok: true, status };
 
-  /** Reports a failed create to the caller and cleans up everything ours. */
+  /** Reports a failed create to the caller and removes everything ours. */
   async function fail(message: string): Promise<MonitorResult> {
     sync.send(-1, message);
     sync.close();
-    if (pipes) {
-      closeQuietly(pipes.stdoutReader);
-      closeQuietly(pipes.stderrReader);
-      closeQuietly(pipes.stdinWriter);
-    }
+    endpoints?.close();
+    if (endpoints?.pipes) closeParentEnds(endpoints.pipes);
+    if (endpoints?.master !== undefined) closeQuietly(endpoints.master);
     poller.close();
+    forward?.forEach((off) => off());
     await reaper.drain(2000);
     reaper.stop();
     return { ok: false, message };
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function describe(r: WaitResult): string {

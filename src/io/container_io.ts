@@ -16,25 +16,37 @@ const READS_PER_WAKE = 16;
 
 export type OutputSink = (stream: Stream, data: Uint8Array) => void;
 
-/** The parent's ends of the pipes, and the child's ends to hand to the runtime. */
+/**
+ * The parent's ends of the pipes, and the child's ends to hand to the
+ * runtime; a missing child end means /dev/null.
+ */
 export interface StdioPipes {
-  /** Child's stdin read end, or undefined for /dev/null. */
   childStdin?: number;
-  childStdout: number;
+  childStdout?: number;
   childStderr: number;
   /** Our write end of the container's stdin (with -i). */
   stdinWriter?: number;
-  stdoutReader: number;
+  stdoutReader?: number;
   stderrReader: number;
 }
 
-/** Creates the pipes; stdin only when the container gets one (-i). */
-export function createStdioPipes(withStdin: boolean): StdioPipes {
-  const [stdoutReader, childStdout] = pipe();
+/**
+ * Creates the pipes: stdin only with -i, stdout unless a terminal carries
+ * it, stderr always (it also catches the runtime's own error messages).
+ */
+export function createStdioPipes(withStdin: boolean, withStdout: boolean): StdioPipes {
   const [stderrReader, childStderr] = pipe();
-  const p: StdioPipes = { childStdout, childStderr, stdoutReader, stderrReader };
+  const p: StdioPipes = { childStderr, stderrReader };
+  if (withStdout) [p.stdoutReader, p.childStdout] = pipe();
   if (withStdin) [p.childStdin, p.stdinWriter] = pipe();
   return p;
+}
+
+/** Closes our ends (used when the container never came to be). */
+export function closeParentEnds(p: StdioPipes): void {
+  closeQuietly(p.stdinWriter);
+  closeQuietly(p.stdoutReader);
+  closeQuietly(p.stderrReader);
 }
 
 /** Closes the ends that now belong to the runtime (after spawning it). */
@@ -44,15 +56,28 @@ export function closeChildEnds(p: StdioPipes): void {
   closeQuietly(p.childStderr);
 }
 
-/** Relays the container's output pipes to the sinks until end of file. */
+/** One output source: a pipe, or the pty master (which is "stdout"). */
+export interface OutputSource {
+  fd: number;
+  stream: Stream;
+  /** A pty: hang-up only means nobody holds the terminal right now. */
+  tty?: boolean;
+}
+
+const EIO = 5;
+/** How long to wait before looking at a hung-up terminal again (as conmon). */
+const TTY_HUP_RETRY_MS = 100;
+
+/** Relays the container's output to the sinks until end of file. */
 export class OutputRelay {
   #buf = new Uint8Array(STDIO_BUF_SIZE);
-  #open = new Map<number, Stream>();
+  #open = new Map<number, OutputSource>();
   #sinks: OutputSink[] = [];
   #closed: Promise<void>;
   #resolveClosed!: () => void;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
 
-  constructor(readonly poller: Poller, readonly stdoutFd: number, readonly stderrFd: number) {
+  constructor(readonly poller: Poller, readonly sources: OutputSource[]) {
     this.#closed = new Promise((r) => (this.#resolveClosed = r));
   }
 
@@ -60,20 +85,20 @@ export class OutputRelay {
     this.#sinks.push(sink);
   }
 
-  removeSink(sink: OutputSink): void {
-    this.#sinks = this.#sinks.filter((s) => s !== sink);
-  }
-
   /** Starts relaying. */
   start(): void {
-    for (const [fd, stream] of [[this.stdoutFd, "stdout"], [this.stderrFd, "stderr"]] as const) {
-      setNonBlocking(fd);
-      this.#open.set(fd, stream);
-      this.poller.add(fd, (revents) => this.#onReady(fd, revents));
+    for (const src of this.sources) {
+      setNonBlocking(src.fd);
+      this.#open.set(src.fd, src);
+      this.#watch(src);
     }
   }
 
-  /** Resolves when both pipes reached end of file. */
+  #watch(src: OutputSource): void {
+    this.poller.add(src.fd, (revents) => this.#onReady(src, revents));
+  }
+
+  /** Resolves when every source reached end of file. */
   get closed(): Promise<void> {
     return this.#closed;
   }
@@ -84,38 +109,56 @@ export class OutputRelay {
    * process's child, say) must not keep us waiting for end of file.
    */
   drain(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
     for (const fd of [...this.#open.keys()]) {
       while (this.#readOnce(fd) > 0) { /* keep reading */ }
       this.#finish(fd);
     }
   }
 
-  #onReady(fd: number, revents: number): boolean {
-    if (!(revents & POLLIN) && revents) {
-      // HUP/ERR with nothing left to read.
-      while (this.#readOnce(fd) > 0) { /* rest */ }
-      this.#finish(fd);
+  #onReady(src: OutputSource, revents: number): boolean {
+    if (revents & POLLIN) {
+      for (let i = 0; i < READS_PER_WAKE; i++) {
+        const n = this.#readOnce(src.fd);
+        if (n === 0) {
+          this.#finish(src.fd);
+          return false;
+        }
+        if (n < 0) return true;
+      }
+      return true;
+    }
+    // Hang-up with nothing to read.
+    if (src.tty) {
+      // No process has the terminal open (yet, or any more): look again later
+      // rather than spin on POLLHUP.
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        if (this.#open.has(src.fd)) this.#watch(src);
+      }, TTY_HUP_RETRY_MS);
+      this.#timers.add(t);
       return false;
     }
-    for (let i = 0; i < READS_PER_WAKE; i++) {
-      const n = this.#readOnce(fd);
-      if (n === 0) {
-        this.#finish(fd);
-        return false;
-      }
-      if (n < 0) break;
-    }
-    return true;
+    this.#finish(src.fd);
+    return false;
   }
 
   /** One read: bytes read, 0 at EOF, -1 when nothing is ready. */
   #readOnce(fd: number): number {
-    const stream = this.#open.get(fd);
-    if (!stream) return 0;
-    const n = readSome(fd, this.#buf);
+    const src = this.#open.get(fd);
+    if (!src) return 0;
+    let n: number;
+    try {
+      n = readSome(fd, this.#buf);
+    } catch (err) {
+      // A pty master reads EIO once the last slave is closed: end of output.
+      if ((err as { code?: number }).code === EIO) return src.tty ? -1 : 0;
+      throw err;
+    }
     if (n > 0) {
       const data = this.#buf.subarray(0, n);
-      for (const sink of this.#sinks) sink(stream, data);
+      for (const sink of this.#sinks) sink(src.stream, data);
     }
     return n;
   }

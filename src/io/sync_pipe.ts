@@ -34,9 +34,17 @@ export function waitOnStartPipe(): void {
   closeQuietly(fd);
 }
 
-/** JSON as conmon writes it: the key is "pid" before API version 1, "data" from 1 on. */
-export function syncMessage(apiVersion: number, data: number, message?: string): string {
-  const key = apiVersion >= 1 ? "data" : "pid";
+/**
+ * JSON as conmon writes it: the key is "data" from API version 1 on; before
+ * it, "exit_code" for exec sessions and "pid" otherwise.
+ */
+export function syncMessage(
+  apiVersion: number,
+  data: number,
+  message?: string,
+  exec = false,
+): string {
+  const key = apiVersion >= 1 ? "data" : exec ? "exit_code" : "pid";
   const body = message === undefined
     ? `{"${key}": ${data}}`
     : `{"${key}": ${data}, "message": ${JSON.stringify(message)}}`;
@@ -47,14 +55,14 @@ export function syncMessage(apiVersion: number, data: number, message?: string):
 export class ParentPipe {
   #fd: number | undefined;
 
-  constructor(fd: number | undefined, readonly apiVersion: number) {
+  constructor(fd: number | undefined, readonly apiVersion: number, readonly exec = false) {
     this.#fd = fd;
     // Not for the runtime or the container: keep it out of every exec.
     if (fd !== undefined) setCloexec(fd, true);
   }
 
-  static fromEnv(name: string, apiVersion: number): ParentPipe {
-    return new ParentPipe(pipeFdFromEnv(name), apiVersion);
+  static fromEnv(name: string, apiVersion: number, exec = false): ParentPipe {
+    return new ParentPipe(pipeFdFromEnv(name), apiVersion, exec);
   }
 
   get present(): boolean {
@@ -65,7 +73,10 @@ export class ParentPipe {
   send(data: number, message?: string): void {
     if (this.#fd === undefined) return;
     try {
-      writeAll(this.#fd, new TextEncoder().encode(syncMessage(this.apiVersion, data, message)));
+      writeAll(
+        this.#fd,
+        new TextEncoder().encode(syncMessage(this.apiVersion, data, message, this.exec)),
+      );
     } catch (err) {
       // The caller went away (EPIPE): nothing more to tell it.
       console.error(`ocimon: cannot write to the caller's pipe: ${err}`);

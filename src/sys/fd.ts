@@ -88,3 +88,10 @@ export function openRaw(path: string, flags: number, mode = 0o644): number {
   const p = new TextEncoder().encode(path + "\0");
   return check(libc.open(p, flags, mode), "open", path);
 }
+
+const F_DUPFD_CLOEXEC = 1030;
+
+/** A close-on-exec duplicate of `fd`. */
+export function dupCloexec(fd: number): number {
+  return check(libc.fcntl(fd, F_DUPFD_CLOEXEC, 3n), "fcntl(F_DUPFD_CLOEXEC)");
+}

@@ -97,3 +97,8 @@ export class Poller {
     }
   }
 }
+
+/** Resolves once `fd` is readable (or hung up), using `poller`. */
+export function whenReadable(poller: Poller, fd: number): Promise<void> {
+  return new Promise((resolve) => poller.add(fd, () => (resolve(), false)));
+}

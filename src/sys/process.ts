@@ -10,12 +10,17 @@ const PR_SET_PDEATHSIG = 1;
 const WNOHANG = 1;
 const __WALL = 0x40000000;
 
-/** Makes orphaned descendants reparent to this process instead of init. */
-export function becomeSubreaper(): void {
+/** Makes orphaned descendants reparent to this process instead of init (or stop it). */
+export function becomeSubreaper(on = true): void {
   check(
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n),
+    libc.prctl(PR_SET_CHILD_SUBREAPER, on ? 1n : 0n, 0n, 0n, 0n),
     "prctl(PR_SET_CHILD_SUBREAPER)",
   );
+}
+
+/** Process group of `pid`, or -1 if it is gone. */
+export function getpgid(pid: number): number {
+  return libc.getpgid(pid);
 }
 
 /** Asks the kernel to send `signo` to us when our parent dies. */

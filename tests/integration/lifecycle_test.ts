@@ -114,7 +114,7 @@ Deno.test("missing executable: sync pipe reports the runtime's error, nothing le
   }
 });
 
-Deno.test("--timeout kills the container and the status says so", async () => {
+Deno.test("--timeout kills the container: exit file -1 as conmon, and the status says so", async () => {
   const c = await launchMonitor({
     name: "timeout",
     args: ["sleep", "100"],
@@ -123,8 +123,9 @@ Deno.test("--timeout kills the container and the status says so", async () => {
   try {
     await c.sync.next();
     await c.start();
-    assert.equal(await c.exitCode(10_000), "137");
+    assert.equal(await c.exitCode(10_000), "-1");
     const st = c.status();
+    assert.equal(st.exitCode, -1);
     assert.equal(st.timedOut, true);
     assert.equal(st.signal, "SIGKILL");
     assert.equal(st.oomKilled, false);

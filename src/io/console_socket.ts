@@ -1,0 +1,48 @@
+/**
+ * The console socket for `-t`: a unix socket the runtime connects to during
+ * `create`/`exec --tty`, sending the pty master with SCM_RIGHTS.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { closeQuietly } from "../sys/fd.ts";
+import { acceptConnection, listenUnix, receiveFd, SOCK_STREAM } from "../sys/socket.ts";
+import { enableOnlcr } from "../sys/tty.ts";
+
+export class ConsoleSocket {
+  readonly path: string;
+  #fd: number;
+
+  constructor() {
+    const dir = Deno.env.get("TMPDIR") || "/tmp";
+    const name = `ocimon-term.${crypto.randomUUID().slice(0, 12)}`;
+    this.path = join(dir, name);
+    this.#fd = listenUnix(dir, name, SOCK_STREAM, 128);
+  }
+
+  /**
+   * The pty master, once the runtime has sent it (call after the runtime
+   * returned: its message waits in the socket). Undefined if it never came.
+   */
+  receiveMaster(): number | undefined {
+    const conn = acceptConnection(this.#fd);
+    if (conn === undefined) return undefined;
+    try {
+      const master = receiveFd(conn);
+      enableOnlcr(master);
+      return master;
+    } finally {
+      closeQuietly(conn);
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    closeQuietly(this.#fd);
+    this.#fd = -1;
+    try {
+      Deno.removeSync(this.path);
+    } catch { /* gone */ }
+  }
+}
