@@ -10,6 +10,11 @@ import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "./cli/config.ts";
 import { spawn } from "./sys/spawn.ts";
+import { closeQuietly, openRaw } from "./sys/fd.ts";
+import { O_CLOEXEC, O_WRONLY } from "./sys/libc.ts";
+
+const O_CREAT = 0o100;
+const O_APPEND = 0o2000;
 import { writeFileAtomic } from "./status/atomic_write.ts";
 
 /** Set in the monitor proper's environment; never passed further. */
@@ -39,14 +44,25 @@ export function daemonize(cfg: Config, argv: readonly string[]): number {
   const passthrough = cfg.logDrivers.some((d) => d.kind === "passthrough");
   const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
   env.push(`${DAEMON_ENV}=1`);
-  const pid = spawn({
-    path: self[0],
-    argv: [...self, ...argv],
-    env,
-    setsid: true,
-    // With passthrough the container writes to our stdio, so keep it.
-    fds: passthrough ? {} : { 0: "null", 1: "null", 2: "null" },
-  });
+  // OCIMON_DEBUG_LOG names a file for the daemon's diagnostics, which
+  // otherwise go to /dev/null with the rest of its stdio (as conmon's).
+  const debugLog = Deno.env.get("OCIMON_DEBUG_LOG");
+  const errFd = debugLog
+    ? openRaw(debugLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+    : undefined;
+  let pid: number;
+  try {
+    pid = spawn({
+      path: self[0],
+      argv: [...self, ...argv],
+      env,
+      setsid: true,
+      // With passthrough the container writes to our stdio, so keep it.
+      fds: passthrough ? {} : { 0: "null", 1: "null", 2: errFd ?? "null" },
+    });
+  } finally {
+    closeQuietly(errFd);
+  }
   if (cfg.conmonPidfile) writeFileAtomic(cfg.conmonPidfile, String(pid));
   return 0;
 }

@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     const { waitOnStartPipe } = await import("./io/sync_pipe.ts");
-    waitOnStartPipe();
+    waitOnStartPipe(cfg.execAttach);
     if (!cfg.sync) return daemonize(cfg, argv);
   }
 

@@ -77,6 +77,11 @@ class ContainerEndpoints {
     try {
       if (cfg.terminal) this.console = new ConsoleSocket();
       this.pipes = createStdioPipes(cfg.stdin && !cfg.terminal, !cfg.terminal);
+      // Clients attach (and may send) before the runtime runs: stdin must
+      // already take input. With -t it waits for the pty in the writer's queue.
+      if (cfg.terminal || this.pipes.stdinWriter !== undefined) {
+        this.stdin = new StdinWriter(poller, this.pipes.stdinWriter);
+      }
       this.attach = new AttachServer(poller, cfg, {
         onInput: (data) => this.stdin?.write(data),
         onInputEnd: () => {
@@ -105,15 +110,12 @@ class ContainerEndpoints {
     };
   }
 
-  /** After create: take the pty (with -t) and wire stdin. False if -t got no pty. */
+  /** After create, with -t: take the pty and wire stdin to it. False if no pty came. */
   connect(): boolean {
-    if (this.console) {
-      this.master = this.console.receiveMaster();
-      if (this.master === undefined) return false;
-      this.stdin = new StdinWriter(this.poller, dupCloexec(this.master));
-    } else if (this.pipes?.stdinWriter !== undefined) {
-      this.stdin = new StdinWriter(this.poller, this.pipes.stdinWriter);
-    }
+    if (!this.console) return true;
+    this.master = this.console.receiveMaster();
+    if (this.master === undefined) return false;
+    this.stdin?.connect(dupCloexec(this.master));
     return true;
   }
 

@@ -1,7 +1,9 @@
 /**
  * The container's stdin: what attach clients send is queued and written as
  * the pipe (or pty) takes it, never blocking the monitor on a container that
- * does not read.
+ * does not read. Clients may attach (and send, and finish) before the pty
+ * exists, so the descriptor can arrive later: until then everything waits
+ * in the queue, an end of input included.
  *
  * @module
  */
@@ -12,19 +14,22 @@ export class StdinWriter {
   #queue: Uint8Array<ArrayBuffer>[] = [];
   #waiting = false;
   #closeWhenDrained = false;
-  #fd: number;
+  /** undefined: not connected yet; -1: closed. */
+  #fd: number | undefined;
 
-  constructor(readonly poller: Poller, fd: number) {
-    this.#fd = fd;
-    setNonBlocking(fd);
+  constructor(readonly poller: Poller, fd?: number) {
+    if (fd !== undefined) this.connect(fd);
   }
 
-  get open(): boolean {
-    return this.#fd >= 0;
+  /** Gives the writer its descriptor and writes what has been waiting. */
+  connect(fd: number): void {
+    this.#fd = fd;
+    setNonBlocking(fd);
+    this.#flush();
   }
 
   write(data: Uint8Array): void {
-    if (this.#fd < 0 || this.#closeWhenDrained) return;
+    if (this.#fd === -1 || this.#closeWhenDrained) return;
     this.#queue.push(data.slice());
     this.#flush();
   }
@@ -37,24 +42,27 @@ export class StdinWriter {
 
   /** Closes at once, dropping what is queued. */
   abort(): void {
-    if (this.#waiting) this.poller.remove(this.#fd);
-    closeQuietly(this.#fd);
+    if (this.#fd !== undefined && this.#fd >= 0) {
+      if (this.#waiting) this.poller.remove(this.#fd);
+      closeQuietly(this.#fd);
+    }
     this.#fd = -1;
     this.#queue = [];
   }
 
   #flush(): void {
-    if (this.#fd < 0) return;
+    if (this.#fd === undefined || this.#fd < 0) return;
+    const fd = this.#fd;
     try {
       while (this.#queue.length > 0) {
         const head = this.#queue[0];
-        const n = writeSome(this.#fd, head);
+        const n = writeSome(fd, head);
         if (n === head.length) this.#queue.shift();
         else {
           this.#queue[0] = head.subarray(n);
           if (!this.#waiting) {
             this.#waiting = true;
-            this.poller.add(this.#fd, () => {
+            this.poller.add(fd, () => {
               this.#waiting = false;
               this.#flush();
               return false;

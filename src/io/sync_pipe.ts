@@ -25,13 +25,18 @@ export function pipeFdFromEnv(name: string): number | undefined {
 
 /**
  * Blocks until the caller writes to (or closes) the start pipe. The caller
- * uses the pause to move us into the container's cgroup.
+ * uses the pause to move us into the container's cgroup. An attached exec
+ * session uses the pipe a second time (to say "attached, go on"), so then it
+ * stays open; otherwise it is closed and forgotten, so that no later reader
+ * (the daemon) takes a recycled fd number for it.
  */
-export function waitOnStartPipe(): void {
+export function waitOnStartPipe(keepOpen: boolean): void {
   const fd = pipeFdFromEnv(START_PIPE_ENV);
   if (fd === undefined) return;
   readSome(fd, new Uint8Array(8192));
+  if (keepOpen) return;
   closeQuietly(fd);
+  Deno.env.delete(START_PIPE_ENV);
 }
 
 /**

@@ -90,5 +90,8 @@ Deno.test("--help lists every option, marking the inert ones; --version names co
   assert.match(h.stdout, /--syslog.*no effect yet/);
   const v = await ocimon(["--version"]);
   // podman parses the first line; it must read as conmon's.
-  assert.match(v.stdout, /^conmon version 2\.1\.6\ncommit: ocimon-\d+\.\d+\.\d+\nocimon version \d+\.\d+\.\d+\n$/);
+  assert.match(
+    v.stdout,
+    /^conmon version 2\.1\.6\ncommit: ocimon-\d+\.\d+\.\d+\nocimon version \d+\.\d+\.\d+\n$/,
+  );
 });
