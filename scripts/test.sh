@@ -2,6 +2,8 @@
 # Installs what is missing, then runs every test lane (or the lanes named):
 #   unit   module tests: fake cgroupfs trees, pipes, real child processes
 #   host   integration: real runc containers on this host's cgroups
+#   podman podman 4.3 itself with ocimon as its monitor (runc, this host's cgroups)
+#   podman-conmon  the same tests with conmon, proving they test podman's contract
 #   vm     the host lane again inside a cgroup v2 VM, with runc and crun
 # Each lane ends with "LANE: N passed, N failed, N skipped"; the last line
 # adds them up. Exit status is non-zero if any lane failed.
@@ -17,7 +19,7 @@ export OCIMON_BIN=${OCIMON_BIN:-$root/bin/ocimon}
 [ "${OCIMON_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh || exit 1
 
 lanes=("$@")
-[ ${#lanes[@]} -gt 0 ] || lanes=(unit host vm)
+[ ${#lanes[@]} -gt 0 ] || lanes=(unit host podman podman-conmon vm)
 
 total_pass=0 total_fail=0 total_skip=0 failed_lanes=()
 
@@ -51,6 +53,8 @@ for lane in "${lanes[@]}"; do
   case $lane in
     unit) deno_lane unit tests/cli tests/cgroup tests/io tests/status tests/sys tests/reaper ;;
     host) deno_lane host tests/integration ;;
+    podman) deno_lane podman tests/podman ;;
+    podman-conmon) OCIMON_PODMAN_MONITOR=/usr/bin/conmon deno_lane podman-conmon tests/podman ;;
     vm)
       out=$(mktemp)
       bash scripts/vm_lane.sh 2>&1 | tee "$out"
@@ -58,7 +62,7 @@ for lane in "${lanes[@]}"; do
       summarize vm "$rc" "$(grep -E '^vm-total: ' "$out" | tail -1)"
       rm -f "$out"
       ;;
-    *) echo "unknown lane '$lane' (unit, host, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
+    *) echo "unknown lane '$lane' (unit, host, podman, podman-conmon, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
   esac
 done
 

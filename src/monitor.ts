@@ -265,8 +265,6 @@ export async function monitorContainer(
   watcher?.close();
   const memory = cg ? readMemoryUsage(cg.dir, cg.version) : { peak: null, limit: null };
   logSinks.close();
-  endpoints.close(); // attach clients see end of output before the exit file appears
-  poller.close();
   forward.forEach((off) => off());
 
   const exitCode = timedOut ? TIMED_OUT_EXIT : exit.code;
@@ -293,6 +291,10 @@ export async function monitorContainer(
   writeExitDirFile(targets, exitCode);
   if (cfg.exec) sync.send(exitCode, timedOut ? TIMED_OUT_MESSAGE : undefined);
   sync.close();
+  // Only now end the attach sessions: a client that sees the end of output
+  // and asks for the exit code must find the exit file already there.
+  endpoints.close();
+  poller.close();
 
   await reaper.drain(1000);
   if (cfg.exitCommand) {

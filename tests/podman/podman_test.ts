@@ -1,0 +1,289 @@
+/**
+ * podman 4.3 itself, with ocimon as its monitor (OCIMON_PODMAN_MONITOR
+ * selects another, e.g. /usr/bin/conmon, to check that these tests hold
+ * podman's contract and not ocimon's quirks). podman runs with its own
+ * containers.conf (this host's hard RLIMIT_NOFILE is below podman's
+ * default), its own --root/--runroot, no network and a busybox rootfs.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ensureRootfs, OOM_ARGS } from "../support/bundle.ts";
+import { memoryCgroupVersion, OCIMON_BIN, REPO, RUNTIME, tempDir } from "../support/env.ts";
+import { isAlive, sleep, waitFor } from "../support/harness.ts";
+
+const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
+const IS_CONMON = MONITOR.endsWith("/conmon");
+const OOM_RUNS = Number(Deno.env.get("OCIMON_PODMAN_OOM_RUNS") ?? 10);
+const base = tempDir("podman");
+const rootfs = ensureRootfs(base);
+const conf = join(base, "containers.conf");
+Deno.writeTextFileSync(
+  conf,
+  `[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "${RUNTIME.split("/").pop()}"
+`,
+);
+const PODMAN = [
+  "podman",
+  "--root",
+  join(base, "root"),
+  "--runroot",
+  join(base, "runroot"),
+  "--storage-driver",
+  "vfs",
+  "--conmon",
+  MONITOR,
+];
+const RUN = ["--network", "none", "--rootfs", rootfs];
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs podman with a hard time limit: a hung podman fails the test, not the lane. */
+async function podman(args: string[], opts: { stdin?: string; ms?: number } = {}): Promise<Result> {
+  const child = new Deno.Command(PODMAN[0], {
+    args: [...PODMAN.slice(1), ...args],
+    env: { CONTAINERS_CONF: conf },
+    stdin: opts.stdin !== undefined ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), opts.ms ?? 60_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+let seq = 0;
+const name = (what: string) => `${what}-${Deno.pid}-${++seq}`;
+
+/** `podman run -d`, returning the container's name. */
+async function runDetached(what: string, args: string[], extra: string[] = []): Promise<string> {
+  const n = name(what);
+  const r = await podman(["run", "-d", "--name", n, ...extra, ...RUN, ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return n;
+}
+
+async function inspect(n: string, format: string): Promise<string> {
+  const r = await podman(["inspect", n, "--format", format]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+async function rm(n: string): Promise<void> {
+  await podman(["rm", "-f", "-t", "0", n]);
+}
+
+/** Monitor processes (ocimon or conmon) still running for a container id. */
+function monitorsOf(id: string): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`);
+      if (cmd.includes(id) && /ocimon|conmon/.test(cmd) && isAlive(Number(e.name))) {
+        out.push(Number(e.name));
+      }
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+Deno.test({
+  name: `podman (${
+    IS_CONMON ? "conmon" : "ocimon"
+  }): run --rm prints through the attach socket; exit codes 0, 3, 137 propagate`,
+  async fn() {
+    const hello = await podman(["run", "--rm", ...RUN, "echo", "hello"]);
+    assert.equal(hello.code, 0, hello.stderr);
+    assert.equal(hello.stdout, "hello\n");
+    const err = await podman(["run", "--rm", ...RUN, "sh", "-c", "echo to-stderr >&2; exit 3"]);
+    assert.equal(err.code, 3);
+    assert.match(err.stderr, /to-stderr/);
+    // --pid host: an init cannot SIGKILL itself from inside its namespace.
+    const killed = await podman(["run", "--rm", "--pid", "host", ...RUN, "sh", "-c", "kill -KILL $$"]);
+    assert.equal(killed.code, 137);
+  },
+});
+
+Deno.test("podman: run -i passes stdin and ends it", async () => {
+  const r = await podman(["run", "--rm", "-i", ...RUN, "sh", "-c", "cat; echo done"], {
+    stdin: "line one\nline two\n",
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "line one\nline two\ndone\n");
+});
+
+Deno.test("podman: run -d, logs, logs -f while running, wait", async () => {
+  const n = await runDetached("logs", ["sh", "-c", "echo first; sleep 2; echo second; exit 4"]);
+  try {
+    await sleep(500);
+    const early = await podman(["logs", n]);
+    assert.equal(early.stdout, "first\n");
+    const follow = await podman(["logs", "-f", n], { ms: 20_000 });
+    assert.equal(follow.stdout, "first\nsecond\n");
+    const wait = await podman(["wait", n]);
+    assert.equal(wait.stdout.trim(), "4");
+    assert.equal(await inspect(n, "{{.State.ExitCode}} {{.State.OOMKilled}}"), "4 false");
+  } finally {
+    await rm(n);
+  }
+});
+
+Deno.test("podman: stop sends SIGTERM (143); a container that ignores it is killed after the timeout (137)", async () => {
+  // --pid host: not an init, so SIGTERM's default action kills it.
+  const term = await runDetached("term", ["sleep", "100"], ["--pid", "host"]);
+  // An init without a handler ignores SIGTERM.
+  const stubborn = await runDetached("stubborn", ["sleep", "100"]);
+  try {
+    assert.equal((await podman(["stop", "-t", "10", term])).code, 0);
+    assert.equal(await inspect(term, "{{.State.ExitCode}}"), "143");
+    const t0 = Date.now();
+    assert.equal((await podman(["stop", "-t", "1", stubborn])).code, 0);
+    assert(Date.now() - t0 >= 900, "waited for the stop timeout");
+    assert.equal(await inspect(stubborn, "{{.State.ExitCode}}"), "137");
+  } finally {
+    await rm(term);
+    await rm(stubborn);
+  }
+});
+
+Deno.test("podman: kill, and rm -f leaves no monitor, socket or FIFO behind", async () => {
+  const n = await runDetached("kill", ["sleep", "100"]);
+  const id = await inspect(n, "{{.Id}}");
+  const bundle = await inspect(n, "{{.StaticDir}}");
+  assert.equal(monitorsOf(id).length, 1, "one monitor while it runs");
+  assert.equal((await podman(["kill", n])).code, 0);
+  assert.equal((await podman(["wait", n])).stdout.trim(), "137");
+  const m = await runDetached("rmf", ["sleep", "100"]);
+  const mid = await inspect(m, "{{.Id}}");
+  const mbundle = await inspect(m, "{{.StaticDir}}");
+  assert.equal((await podman(["rm", "-f", "-t", "0", m])).code, 0);
+  await rm(n);
+  await waitFor(
+    () => (monitorsOf(id).length + monitorsOf(mid).length === 0 ? true : undefined),
+    5000,
+    "monitors to exit",
+  );
+  for (const dir of [bundle, mbundle]) {
+    for (const f of ["attach", "ctl", "winsz"]) {
+      assert.throws(() => Deno.lstatSync(join(dir, f)), `${f} left in ${dir}`);
+    }
+  }
+});
+
+Deno.test("podman: exec output, exit code, -i with stdin, -t", async () => {
+  const n = await runDetached("exec", ["sleep", "100"]);
+  try {
+    const out = await podman(["exec", n, "sh", "-c", "echo in-exec; exit 7"]);
+    assert.equal(out.code, 7);
+    assert.equal(out.stdout, "in-exec\n");
+    const stdin = await podman(["exec", "-i", n, "cat"], { stdin: "via stdin\n" });
+    assert.equal(stdin.code, 0, stdin.stderr);
+    assert.equal(stdin.stdout, "via stdin\n");
+    const tty = await podman(["exec", "-t", n, "sh", "-c", "tty"]);
+    assert.equal(tty.code, 0, tty.stderr);
+    assert.match(tty.stdout, /^\/dev\/pts\/\d+\r?\n$/);
+  } finally {
+    await rm(n);
+  }
+});
+
+Deno.test("podman: attach to a detached container sees its output and exit", async () => {
+  const n = await runDetached("attach", ["sh", "-c", "sleep 1; echo after-attach; exit 6"]);
+  try {
+    const r = await podman(["attach", n], { ms: 20_000 });
+    // podman attach ends with a newline of its own (conmon or ocimon alike).
+    assert.match(r.stdout, /^after-attach\n\n?$/);
+    // podman attach itself exits 0 (with conmon too); the code is the container's state.
+    assert.equal((await podman(["wait", n])).stdout.trim(), "6");
+  } finally {
+    await rm(n);
+  }
+});
+
+Deno.test("podman: run -it on a terminal, with a resize the container sees", async () => {
+  const cmd = new Deno.Command("python3", {
+    args: [
+      join(REPO, "tests/support/pty_run.py"),
+      "30",
+      "100",
+      "--resize",
+      "40",
+      "120",
+      "--after",
+      "first",
+      "--",
+      ...PODMAN,
+      "run",
+      "--rm",
+      "-it",
+      ...RUN,
+      "sh",
+      "-c",
+      "echo first $(stty size); read x; echo second $(stty size); exit 5",
+    ],
+    env: { CONTAINERS_CONF: conf },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await cmd.output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.match(text, /first 30 100/);
+  assert.match(text, /second 40 120/);
+  assert.equal(out.code, 5);
+});
+
+Deno.test({
+  name:
+    `podman: OOM under --memory 16m reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
+    (IS_CONMON && memoryCgroupVersion() === 1
+      ? " (known conmon 2.1.6 failure on cgroup v1: expected to fail)"
+      : ""),
+  async fn() {
+    const results: string[] = [];
+    for (let i = 0; i < OOM_RUNS; i++) {
+      const n = await runDetached("oom", OOM_ARGS, ["--memory", "16m", "--memory-swap", "16m"]);
+      try {
+        await podman(["wait", n], { ms: 30_000 });
+        results.push(await inspect(n, "{{.State.OOMKilled}} {{.State.ExitCode}}"));
+      } finally {
+        await rm(n);
+      }
+    }
+    const right = results.filter((r) => r === "true 137").length;
+    if (IS_CONMON && memoryCgroupVersion() === 1) {
+      // Recorded, not hidden: conmon gets this wrong here, and we say so.
+      console.log(`conmon on cgroup v1: ${right}/${OOM_RUNS} right (${results.join(", ")})`);
+      assert(right < OOM_RUNS, "conmon's known failure no longer happens: update this test");
+      return;
+    }
+    assert.equal(right, OOM_RUNS, results.join(", "));
+  },
+});
+
+Deno.test({
+  name: "podman: cleanup of the lane's storage",
+  async fn() {
+    await podman(["rm", "-fa", "-t", "0"]);
+    const r = await new Deno.Command("umount", { args: ["-R", join(base, "root")], stderr: "null" })
+      .output();
+    void r;
+    Deno.removeSync(base, { recursive: true });
+  },
+  sanitizeResources: false,
+});
