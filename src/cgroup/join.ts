@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { UsageError } from "../cli/parse.ts";
 import { parseCgroupMounts } from "./paths.ts";
 
@@ -20,9 +20,32 @@ export function cgroupMountOf(dir: string, mountinfo: string): string {
   return mounts[0];
 }
 
+/**
+ * On cgroup v2 a cgroup has a memory controller only if its parent hands it
+ * down: enable it (and pids) from the mount point to `dir`'s parent, as far
+ * as each level allows. Best effort: without it we still join, uncharged.
+ */
+function delegateControllers(mountPoint: string, dir: string): void {
+  const rel = relative(mountPoint, dir).split("/").slice(0, -1);
+  let at = mountPoint;
+  for (const part of ["", ...rel]) {
+    at = part ? join(at, part) : at;
+    try {
+      const available = Deno.readTextFileSync(join(at, "cgroup.controllers")).split(/\s+/);
+      const wanted = ["memory", "pids"].filter((c) => available.includes(c));
+      if (wanted.length) {
+        Deno.writeTextFileSync(join(at, "cgroup.subtree_control"), wanted.map((c) => `+${c}`).join(" "));
+      }
+    } catch { /* not allowed here: keep going */ }
+  }
+}
+
 /** Creates `dir` if needed and moves this process into it. */
 export function joinCgroup(dir: string): void {
-  cgroupMountOf(dir, Deno.readTextFileSync("/proc/self/mountinfo"));
+  const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
+  const mountPoint = cgroupMountOf(dir, mountinfo);
+  const v2 = parseCgroupMounts(mountinfo).some((m) => m.mountPoint === mountPoint && m.fsType === "cgroup2");
+  if (v2) delegateControllers(mountPoint, dir);
   Deno.mkdirSync(dir, { recursive: true });
   try {
     Deno.writeTextFileSync(join(dir, "cgroup.procs"), String(Deno.pid));

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# scripts/vm.sh CMD [ARGS...]: runs CMD inside a cgroup v2 VM and exits with
+# its status. The VM boots Debian's kernel under qemu (TCG: KVM is not usable
+# on these machines; OCIMON_VM_ACCEL=kvm where it is), shares this machine's
+# root read-only over 9p, mounts cgroup2 (and no v1 hierarchy), and runs CMD
+# chrooted into that root, in the current directory, with tmpfs on /tmp,
+# /run, /root, /var/lib/containers… What it writes elsewhere is lost, except
+# under $OCIMON_VM_OUT (default: a fresh temp dir), shared writable at the
+# same path. The guest console is saved to $OCIMON_VM_OUT/console.log.
+#
+# Environment: OCIMON_VM_TIMEOUT (s, default 1500), OCIMON_VM_MEM (MiB,
+# 2048), OCIMON_VM_CPUS (2), OCIMON_VM_ACCEL (tcg). Variables named OCIMON_*,
+# NO_COLOR and CI are passed to CMD.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache="$root/.cache/vm"
+kver=""
+
+log() { printf 'vm: %s\n' "$*" >&2; }
+
+# Debian's kernel, unpacked into the cache (not installed into /boot).
+fetch_kernel() {
+  if [ -f "$cache/kernel/vmlinuz" ]; then return; fi
+  log "fetching Debian's kernel package"
+  mkdir -p "$cache/kernel/pkg"
+  apt-get update -qq >/dev/null 2>&1 || true
+  local pkg
+  pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -1)
+  [ -n "$pkg" ] || { log "cannot find the kernel package behind linux-image-amd64"; exit 1; }
+  (cd "$cache/kernel/pkg" && rm -f ./*.deb && apt-get download "$pkg" >/dev/null 2>&1)
+  dpkg-deb -x "$cache"/kernel/pkg/*.deb "$cache/kernel/root"
+  cp "$cache"/kernel/root/boot/vmlinuz-* "$cache/kernel/vmlinuz.tmp"
+  mv "$cache/kernel/vmlinuz.tmp" "$cache/kernel/vmlinuz"
+}
+
+# busybox, the virtio/9p modules in load order, and scripts/vm/init.
+MODULES=(drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
+  drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio
+  fs/netfs/netfs fs/fscache/fscache fs/9p/9p)
+
+build_initramfs() {
+  local img="$cache/initramfs.cpio.gz"
+  if [ -f "$img" ] && [ "$img" -nt "$root/scripts/vm/init" ] && [ "$img" -nt "$0" ]; then return; fi
+  log "building the initramfs"
+  local dir="$cache/initramfs"
+  rm -rf "$dir" && mkdir -p "$dir"/{bin,modules,proc,sys,dev,newroot}
+  cp /bin/busybox "$dir/bin/busybox"
+  local kdir
+  kdir=$(echo "$cache"/kernel/root/lib/modules/*)
+  : >"$dir/modules.order"
+  for m in "${MODULES[@]}"; do
+    local name=${m##*/}
+    local src="$kdir/kernel/$m.ko"
+    if [ -f "$src.xz" ]; then xz -dc "$src.xz" >"$dir/modules/$name.ko"; else cp "$src" "$dir/modules/$name.ko"; fi
+    echo "$name" >>"$dir/modules.order"
+  done
+  install -m 755 "$root/scripts/vm/init" "$dir/init"
+  (cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1 >"$img.tmp")
+  mv "$img.tmp" "$img"
+}
+
+# The command as a script in the results share, with the caller's directory and variables.
+write_command() {
+  local out=$1
+  shift
+  {
+    echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb"
+    echo "export DENO_DIR=/root/.cache/deno OCIMON_VM_GUEST=1"
+    env | grep -E '^(OCIMON_[A-Z0-9_]*|NO_COLOR|CI)=' | grep -vE '^OCIMON_VM_(OUT|TIMEOUT|MEM|CPUS|ACCEL)=' |
+      sed "s/'/'\\\\''/g; s/^\([^=]*\)=\(.*\)$/export \1='\2'/" || true
+    echo "export OCIMON_VM_OUT='$out'"
+    printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
+    printf 'exec'
+    printf ' %q' "$@"
+    echo
+  } >"$out/cmd.sh"
+}
+
+main() {
+  [ $# -gt 0 ] || { echo "usage: scripts/vm.sh CMD [ARGS...]" >&2; exit 2; }
+  command -v qemu-system-x86_64 >/dev/null || { log "qemu-system-x86_64 is missing (scripts/setup.sh installs it)"; exit 1; }
+  fetch_kernel
+  build_initramfs
+  local out=${OCIMON_VM_OUT:-$(mktemp -d /tmp/ocimon-vm.XXXXXX)}
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
+  rm -f "$out/exit-code"
+  write_command "$out" "$@"
+  local accel=${OCIMON_VM_ACCEL:-tcg} cpu=max
+  local timeout=${OCIMON_VM_TIMEOUT:-1500}
+  local start=$SECONDS
+  set +e
+  timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
+    -accel "$accel" -cpu "$cpu" -smp "${OCIMON_VM_CPUS:-2}" -m "${OCIMON_VM_MEM:-2048}" \
+    -nographic -no-reboot -nodefaults -serial stdio \
+    -kernel "$cache/kernel/vmlinuz" -initrd "$cache/initramfs.cpio.gz" \
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 cgroup_no_v1=all rdinit=/init ocimon.out=$out" \
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+    -virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
+    </dev/null 2>&1 | tee "$out/console.log"
+  local qemu=${PIPESTATUS[0]}
+  set -e
+  if [ ! -f "$out/exit-code" ]; then
+    if [ "$qemu" = 124 ]; then log "timed out after ${timeout}s"; else log "the VM stopped without an exit status (qemu: $qemu)"; fi
+    log "last console lines:"; tail -n 30 "$out/console.log" >&2
+    exit 1
+  fi
+  local rc
+  rc=$(cat "$out/exit-code")
+  log "exit status $rc after $((SECONDS - start))s (console: $out/console.log)"
+  exit "$rc"
+}
+
+main "$@"

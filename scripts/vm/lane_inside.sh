@@ -1,0 +1,40 @@
+#!/bin/sh
+# Runs inside the cgroup v2 VM (see scripts/vm_lane.sh): the host
+# integration tests and the cgroup v2 tests, once per runtime, then the
+# podman lane; one closing line per part and a total.
+cd "$(dirname "$0")/../.."
+export NO_COLOR=1 OCIMON_TEST_TMP=/tmp/ocimon-tests
+export OCIMON_OOM_RUNS=${OCIMON_OOM_RUNS:-10} OCIMON_PODMAN_OOM_RUNS=${OCIMON_PODMAN_OOM_RUNS:-10}
+runtimes=${OCIMON_VM_RUNTIMES:-runc crun}
+parts=${OCIMON_VM_PARTS:-host cgroup_v2 podman}
+tp=0 tf=0 ts=0
+
+part() {
+  label=$1
+  shift
+  log=/tmp/lane-$label.log
+  deno test --allow-all --no-config --quiet "$@" >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  line=$(grep -E '^(ok|FAILED) \| ' "$log" | tail -1)
+  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); p=${p:-0}
+  f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+'); f=${f:-0}
+  s=$(echo "$line" | grep -oE '[0-9]+ ignored' | grep -oE '[0-9]+'); s=${s:-0}
+  [ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+  echo "vm-$label: $p passed, $f failed, $s skipped"
+  tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+}
+
+grep -q cgroup2 /proc/self/mountinfo && ! grep -q ' - cgroup ' /proc/self/mountinfo ||
+  { echo "vm: not a pure cgroup v2 guest"; exit 1; }
+for rt in $runtimes; do
+  for what in $parts; do
+    case $what in
+      host) OCIMON_TEST_RUNTIME=$rt part "host-$rt" tests/integration ;;
+      cgroup_v2) OCIMON_TEST_RUNTIME=$rt part "cgroup-v2-$rt" tests/cgroup_v2 ;;
+      podman) OCIMON_TEST_RUNTIME=$rt part "podman-$rt" tests/podman ;;
+    esac
+  done
+done
+echo "vm-total: $tp passed, $tf failed, $ts skipped"
+[ "$tf" = 0 ]

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The VM lane: scripts/vm/lane_inside.sh inside a cgroup v2 VM (scripts/vm.sh).
+# OCIMON_VM_RUNTIMES (default "runc crun") and OCIMON_VM_PARTS (default
+# "host cgroup_v2 podman") choose what runs; the guest's output is streamed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export OCIMON_VM_RUNTIMES=${OCIMON_VM_RUNTIMES:-runc crun}
+export OCIMON_VM_PARTS=${OCIMON_VM_PARTS:-host cgroup_v2 podman}
+# The serial console turns \n into \r\n and the firmware paints the screen: tidy both.
+bash "$root/scripts/vm.sh" sh "$root/scripts/vm/lane_inside.sh" 2>&1 |
+  tr -d '\r' | sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; /^c*SeaBIOS/d; /^Booting from ROM/d'
+exit "${PIPESTATUS[0]}"
