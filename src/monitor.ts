@@ -297,14 +297,17 @@ export async function monitorContainer(
   poller.close();
 
   await reaper.drain(1000);
-  if (cfg.exitCommand) {
+  await runExitCommandOnce();
+  reaper.stop();
+  return { ok: true, status };
+
+  async function runExitCommandOnce(): Promise<void> {
+    if (!cfg.exitCommand) return;
     // The exit command's own children are not ours to wait for.
     becomeSubreaper(false);
     const r = await runExitCommand(cfg, reaper);
     if (r && r.code !== 0) console.error(`ocimon: exit command ended with ${describe(r)}`);
   }
-  reaper.stop();
-  return { ok: true, status };
 
   /** Reports a failed create to the caller and removes everything ours. */
   async function fail(message: string): Promise<MonitorResult> {
@@ -316,6 +319,8 @@ export async function monitorContainer(
     poller.close();
     forward?.forEach((off) => off());
     await reaper.drain(2000);
+    // As conmon: the exit command (podman's cleanup) runs even when create failed.
+    await runExitCommandOnce();
     reaper.stop();
     return { ok: false, message };
   }

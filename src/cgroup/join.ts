@@ -34,7 +34,10 @@ function delegateControllers(mountPoint: string, dir: string): void {
       const available = Deno.readTextFileSync(join(at, "cgroup.controllers")).split(/\s+/);
       const wanted = ["memory", "pids"].filter((c) => available.includes(c));
       if (wanted.length) {
-        Deno.writeTextFileSync(join(at, "cgroup.subtree_control"), wanted.map((c) => `+${c}`).join(" "));
+        Deno.writeTextFileSync(
+          join(at, "cgroup.subtree_control"),
+          wanted.map((c) => `+${c}`).join(" "),
+        );
       }
     } catch { /* not allowed here: keep going */ }
   }
@@ -44,7 +47,9 @@ function delegateControllers(mountPoint: string, dir: string): void {
 export function joinCgroup(dir: string): void {
   const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
   const mountPoint = cgroupMountOf(dir, mountinfo);
-  const v2 = parseCgroupMounts(mountinfo).some((m) => m.mountPoint === mountPoint && m.fsType === "cgroup2");
+  const v2 = parseCgroupMounts(mountinfo).some((m) =>
+    m.mountPoint === mountPoint && m.fsType === "cgroup2"
+  );
   if (v2) delegateControllers(mountPoint, dir);
   Deno.mkdirSync(dir, { recursive: true });
   try {

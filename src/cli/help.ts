@@ -29,7 +29,13 @@ export function helpText(): string {
   ];
   for (const o of OPTIONS) {
     const short = o.short ? `-${o.short}, ` : "    ";
-    const arg = o.kind === "bool" ? "" : o.kind === "int" ? " N" : " VALUE";
+    const arg = o.kind === "bool"
+      ? ""
+      : o.kind === "int"
+      ? " N"
+      : o.kind === "optional-int"
+      ? " [N]"
+      : " VALUE";
     const flag = `  ${short}--${o.name}${arg}`;
     const note = o.inert ? " [accepted; no effect yet]" : o.own ? " [ocimon]" : "";
     lines.push(`${flag.padEnd(36)} ${o.help}${note}`);

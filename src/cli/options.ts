@@ -5,7 +5,12 @@
  * @module
  */
 
-export type OptionKind = "string" | "strings" | "int" | "bool";
+/**
+ * "optional-int" is conmon's --api-version: a flag (API 1) after which podman
+ * writes the number as a separate argument, `--api-version 1`, that conmon
+ * ignores. A following whole number is taken as the version.
+ */
+export type OptionKind = "string" | "strings" | "int" | "optional-int" | "bool";
 
 export interface OptionSpec {
   name: string;
@@ -21,7 +26,7 @@ export interface OptionSpec {
 export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "api-version",
-    kind: "int",
+    kind: "optional-int",
     help: "Conmon API version to speak on the sync pipe (podman passes 1)",
   },
   {

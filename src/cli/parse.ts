@@ -77,6 +77,8 @@ export function parseRaw(argv: readonly string[]): Values {
       if (o.kind === "bool") {
         if (eq >= 0) throw new UsageError(`option --${name} takes no value`);
         set(o, true);
+      } else if (o.kind === "optional-int" && eq < 0) {
+        set(o, /^\d+$/.test(argv[i + 1] ?? "") ? argv[++i] : "1");
       } else if (eq >= 0) {
         set(o, arg.slice(eq + 1));
       } else {

@@ -118,6 +118,13 @@ Deno.test("flags podman and CRI-O pass that have no effect yet are accepted", ()
   ]);
 });
 
+Deno.test("--api-version is a flag (API 1) that takes a following number, as podman writes it", () => {
+  assert.equal(config([...base, "--api-version", "-n", "x"]).apiVersion, 1);
+  assert.equal(config([...base, "--api-version"]).apiVersion, 1);
+  assert.equal(config([...base, "--api-version", "1"]).apiVersion, 1);
+  assert.equal(config([...base, "--api-version=2"]).apiVersion, 2);
+});
+
 Deno.test("help and version", () => {
   assert.equal(parseCommandLine(["--help"], dir).action, "help");
   assert.equal(parseCommandLine(["--version"], dir).action, "version");
@@ -131,7 +138,8 @@ Deno.test("bad input: one clear message naming the problem", () => {
   usageError(["-c", "c", "-u", "u", "-b", bundle], /--runtime is required/);
   usageError([...base, "--timeout", "ten"], /--timeout: 'ten' is not a whole number/);
   usageError([...base, "--timeout", "-1"], /--timeout: -1 is below 0/);
-  usageError([...base, "--api-version", "1.5"], /--api-version/);
+  usageError([...base, "--api-version=1.5"], /--api-version/);
+  usageError([...base, "--api-version", "1.5"], /unexpected argument .1\.5./);
   usageError([...base, "--log-size-max", "1k"], /--log-size-max/);
   usageError([...base, "--exit-delay", ""], /--exit-delay/);
   usageError(

@@ -26,6 +26,8 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 runtime = "${RUNTIME.split("/").pop()}"
+[network]
+network_config_dir = "${join(base, "net")}"
 `,
 );
 const PODMAN = [
@@ -139,12 +141,10 @@ Deno.test("podman: run -i passes stdin and ends it", async () => {
 });
 
 Deno.test("podman: run -d, logs, logs -f while running, wait", async () => {
-  const n = await runDetached("logs", ["sh", "-c", "echo first; sleep 2; echo second; exit 4"]);
+  const n = await runDetached("logs", ["sh", "-c", "echo first; sleep 4; echo second; exit 4"]);
   try {
-    await sleep(500);
-    const early = await podman(["logs", n]);
-    assert.equal(early.stdout, "first\n");
-    const follow = await podman(["logs", "-f", n], { ms: 20_000 });
+    await waitForLogs(n, "first\n");
+    const follow = await podman(["logs", "-f", n], { ms: 30_000 });
     assert.equal(follow.stdout, "first\nsecond\n");
     const wait = await podman(["wait", n]);
     assert.equal(wait.stdout.trim(), "4");
@@ -153,6 +153,15 @@ Deno.test("podman: run -d, logs, logs -f while running, wait", async () => {
     await rm(n);
   }
 });
+
+/** Polls `podman logs` until it shows `text` (a slow VM takes seconds to start a container). */
+async function waitForLogs(n: string, text: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await podman(["logs", n])).stdout !== text) {
+    if (Date.now() > deadline) throw new Error(`podman logs never showed ${JSON.stringify(text)}`);
+    await sleep(200);
+  }
+}
 
 Deno.test("podman: stop sends SIGTERM (143); a container that ignores it is killed after the timeout (137)", async () => {
   // --pid host: not an init, so SIGTERM's default action kills it.
@@ -214,11 +223,14 @@ Deno.test("podman: exec output, exit code, -i with stdin, -t", async () => {
 });
 
 Deno.test("podman: attach to a detached container sees its output and exit", async () => {
-  const n = await runDetached("attach", ["sh", "-c", "sleep 1; echo after-attach; exit 6"]);
+  const script =
+    "echo started; i=0; while [ $i -lt 20 ]; do sleep 0.25; echo tick; i=$((i+1)); done; exit 6";
+  const n = await runDetached("attach", ["sh", "-c", script]);
   try {
-    const r = await podman(["attach", n], { ms: 20_000 });
-    // podman attach ends with a newline of its own (conmon or ocimon alike).
-    assert.match(r.stdout, /^after-attach\n\n?$/);
+    await waitForLogs(n, "started\n");
+    const r = await podman(["attach", n], { ms: 30_000 });
+    // Output from when we attached on; podman attach ends with a newline of its own.
+    assert.match(r.stdout, /^(tick\n)+\n?$/);
     // podman attach itself exits 0 (with conmon too); the code is the container's state.
     assert.equal((await podman(["wait", n])).stdout.trim(), "6");
   } finally {
