@@ -107,6 +107,8 @@ export interface MonitorOptions extends Partial<BundleOptions> {
   drop?: string[];
   /** Give ocimon a start pipe and hold it until release() (default false). */
   startPipe?: boolean;
+  /** The monitor binary (default OCIMON_BIN; the benchmarks pass conmon). */
+  bin?: string;
   /** Return without waiting for the launcher (for --sync). */
   noWait?: boolean;
   /** Do not create a bundle; use this one. */
@@ -210,6 +212,7 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
       cgroupsPath: opts.cgroupsPath ?? `/ocimon-test/${cid}`,
     });
   Deno.mkdirSync(join(dir, "exits"));
+  Deno.mkdirSync(join(dir, "persist")); // podman creates it; conmon requires it
   const defaults: [string, string | undefined][] = [
     ["--api-version", "1"],
     ["--cid", cid],
@@ -236,10 +239,12 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
   env.push("_OCI_SYNCPIPE=3");
   if (startR !== undefined) env.push("_OCI_STARTPIPE=4");
+  const bin = opts.bin ?? OCIMON_BIN;
   const pid = spawn({
-    path: OCIMON_BIN,
-    argv: [OCIMON_BIN, ...args],
+    path: bin,
+    argv: [bin, ...args],
     env,
+    cwd: bundle, // as a caller should: conmon writes its oom file to its working directory
     fds: startR === undefined
       ? { 0: "null", 1: errW, 2: errW, 3: syncW }
       : { 0: "null", 1: errW, 2: errW, 3: syncW, 4: startR },
