@@ -273,9 +273,7 @@ Deno.test("podman: run -it on a terminal, with a resize the container sees", asy
 Deno.test({
   name:
     `podman: OOM under --memory 16m reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
-    (IS_CONMON && memoryCgroupVersion() === 1
-      ? " (known conmon 2.1.6 failure on cgroup v1: expected to fail)"
-      : ""),
+    (IS_CONMON ? " (known conmon 2.1.6 failure: expected to fail)" : ""),
   async fn() {
     const results: string[] = [];
     for (let i = 0; i < OOM_RUNS; i++) {
