@@ -94,9 +94,10 @@ main() {
     -accel "$accel" -cpu "$cpu" -smp "${OCIMON_VM_CPUS:-2}" -m "${OCIMON_VM_MEM:-2048}" \
     -nographic -no-reboot -nodefaults -serial stdio \
     -kernel "$cache/kernel/vmlinuz" -initrd "$cache/initramfs.cpio.gz" \
-    -append "console=ttyS0 quiet loglevel=1 panic=-1 cgroup_no_v1=all rdinit=/init ocimon.out=$out" \
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 cgroup_no_v1=all rdinit=/init ocimon.out=$out ocimon.repo=$root" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
+    -virtfs "local,path=$root,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
     </dev/null 2>&1 | tee "$out/console.log"
   local qemu=${PIPESTATUS[0]}
   set -e

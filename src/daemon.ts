@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename } from "./util/path.ts";
 import type { Config } from "./cli/config.ts";
 import { spawn } from "./sys/spawn.ts";
 import { closeQuietly, openRaw } from "./sys/fd.ts";
@@ -33,7 +32,13 @@ export function selfCommand(): string[] {
   const exe = Deno.execPath();
   // `deno run src/main.ts` by hand: a compiled binary is its own command.
   if (basename(exe) === "deno" && Deno.mainModule.startsWith("file:")) {
-    return [exe, "run", "--allow-all", "--quiet", fileURLToPath(Deno.mainModule)];
+    return [
+      exe,
+      "run",
+      "--allow-all",
+      "--quiet",
+      decodeURIComponent(new URL(Deno.mainModule).pathname),
+    ];
   }
   return [exe];
 }

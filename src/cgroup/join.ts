@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join, relative } from "node:path";
+import { join, relative } from "../util/path.ts";
 import { UsageError } from "../cli/parse.ts";
 import { parseCgroupMounts } from "./paths.ts";
 

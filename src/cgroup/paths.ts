@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join, posix } from "node:path";
+import { dirname, join } from "../util/path.ts";
 
 export type CgroupVersion = 1 | 2;
 
@@ -125,5 +125,5 @@ export function memoryCgroupOf(pid: number | "self"): MemoryCgroup | undefined {
 /** The parent directory of a cgroup, unless that would leave its hierarchy. */
 export function parentDir(cg: MemoryCgroup): string | undefined {
   if (cg.dir === cg.mountPoint) return undefined;
-  return posix.dirname(cg.dir);
+  return dirname(cg.dir);
 }

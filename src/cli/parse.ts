@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "../util/path.ts";
 import { OPTIONS, type OptionSpec } from "./options.ts";
 import type { Config, LogDriver } from "./config.ts";
 

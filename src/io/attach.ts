@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { closeQuietly, writeAll } from "../sys/fd.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
 import {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { closeQuietly } from "../sys/fd.ts";
 import { acceptConnection, listenUnix, receiveFd, SOCK_STREAM } from "../sys/socket.ts";
 import { enableOnlcr } from "../sys/tty.ts";

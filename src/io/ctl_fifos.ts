@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { closeQuietly, openRaw, readSome } from "../sys/fd.ts";
 import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_WRONLY } from "../sys/libc.ts";
 import type { Poller } from "../sys/poller.ts";

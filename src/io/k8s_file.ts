@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../util/path.ts";
 import { closeQuietly, openRaw, writeAll } from "../sys/fd.ts";
 import { O_CLOEXEC, O_WRONLY } from "../sys/libc.ts";
 import { rfc3339Nano } from "../sys/time.ts";
@@ -35,8 +35,10 @@ export function formatK8sLines(
 ): Uint8Array<ArrayBuffer> {
   const full = encoder.encode(`${timestamp} ${stream} F `);
   const partialTagAt = full.length - 2;
+  // Count newlines with indexOf (native), not a byte loop: the monitor may
+  // run without V8's optimizing tiers (see bin/ocimon).
   let lines = 0;
-  for (let i = 0; i < chunk.length; i++) if (chunk[i] === NL) lines++;
+  for (let i = chunk.indexOf(NL); i >= 0; i = chunk.indexOf(NL, i + 1)) lines++;
   const endsPartial = chunk.length > 0 && chunk[chunk.length - 1] !== NL;
   const records = lines + (endsPartial ? 1 : 0);
   const out = new Uint8Array(chunk.length + records * full.length + (endsPartial ? 1 : 0));

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../util/path.ts";
 
 /** Writes `data` to `path` through a temporary file in the same directory. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {

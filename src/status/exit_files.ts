@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
 
 export interface ExitFileTargets {
