@@ -11,7 +11,8 @@ if [ -n "${DENORT_BIN:-}" ] && [ ! -x "$DENORT_BIN" ]; then
   echo "compile: DENORT_BIN=$DENORT_BIN is not an executable file" >&2
   exit 1
 fi
-if ! deno compile --quiet --no-config --allow-all --no-prompt \
+v8_flags=$(sed -n 's/.*--v8-flags=\([^ ]*\).*/\1/p' bin/ocimon)
+if ! deno compile --quiet --no-config --allow-all --no-prompt --v8-flags="$v8_flags" \
   --output dist/ocimon src/main.ts; then
   cat >&2 <<MSG
 compile: deno compile failed. It needs the denort runtime for Deno $(deno --version | head -1 | cut -d' ' -f2):
