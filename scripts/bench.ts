@@ -14,7 +14,6 @@ import {
   type MonitoredContainer,
   readIfExists,
   sleep,
-  waitFor,
 } from "../tests/support/harness.ts";
 import { OCIMON_BIN, RUNTIME } from "../tests/support/env.ts";
 import { type Figure, median, percentile, printTable, type Row } from "./bench/report.ts";
@@ -200,17 +199,9 @@ async function oom() {
       const pid = (await c.sync.next())?.data as number;
       await c.start();
       // Death: the container's init turns zombie (or is reaped) — polled every ms.
-      const died = await waitFor(
-        () => (dead(pid) ? performance.now() : undefined),
-        30_000,
-        "death",
-      );
+      const died = await pollFast(() => dead(pid), "death");
       const exit = join(c.exitDir, c.cid);
-      const done = await waitFor(
-        () => (readIfExists(exit) !== undefined ? performance.now() : undefined),
-        30_000,
-        "exit file",
-      );
+      const done = await pollFast(() => readIfExists(exit) !== undefined, "exit file");
       const oomFile = readIfExists(join(c.bundle, "oom")) !== undefined;
       if (readIfExists(exit) === "137" && oomFile) correct[m.name]++;
       return done - died;
