@@ -223,14 +223,32 @@ Deno.test("podman: exec output, exit code, -i with stdin, -t", async () => {
 });
 
 Deno.test("podman: attach to a detached container sees its output and exit", async () => {
-  const script =
-    "echo started; i=0; while [ $i -lt 20 ]; do sleep 0.25; echo tick; i=$((i+1)); done; exit 6";
-  const n = await runDetached("attach", ["sh", "-c", script]);
+  // The container ticks until the test, once attached, drops a file in a shared directory.
+  const sig = Deno.makeTempDirSync({ dir: base });
+  const script = "while [ ! -e /sig/stop ]; do echo tick; sleep 0.2; done; echo bye; exit 6";
+  const n = await runDetached("attach", ["sh", "-c", script], ["-v", `${sig}:/sig`]);
   try {
-    await waitForLogs(n, "started\n");
-    const r = await podman(["attach", n], { ms: 30_000 });
-    // Output from when we attached on; podman attach ends with a newline of its own.
-    assert.match(r.stdout, /^(tick\n)+\n?$/);
+    const child = new Deno.Command(PODMAN[0], {
+      args: [...PODMAN.slice(1), "attach", n],
+      env: { CONTAINERS_CONF: conf },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    let out = "";
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    while (!out.includes("tick\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    Deno.writeTextFileSync(join(sig, "stop"), "");
+    for (let r; !(r = await reader.read()).done;) out += r.value;
+    await child.status;
+    clearTimeout(timer);
+    // podman attach ends with a newline of its own (conmon or ocimon alike).
+    assert.match(out, /^(tick\n)+bye\n\n?$/);
     // podman attach itself exits 0 (with conmon too); the code is the container's state.
     assert.equal((await podman(["wait", n])).stdout.trim(), "6");
   } finally {
