@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The VM lane: scripts/vm/lane_inside.sh inside a cgroup v2 VM (scripts/vm.sh).
 # OCIMON_VM_RUNTIMES (default "runc crun") and OCIMON_VM_PARTS (default
-# "host cgroup_v2 podman") choose what runs; the guest's output is streamed.
+# "host cgroup_v2 podman") choose what runs, OCIMON_VM_FILTER narrows the tests
+# by name (deno test --filter); the guest's output is streamed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export OCIMON_VM_RUNTIMES=${OCIMON_VM_RUNTIMES:-runc crun}

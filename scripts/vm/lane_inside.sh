@@ -13,7 +13,7 @@ part() {
   label=$1
   shift
   log=/tmp/lane-$label.log
-  deno test --allow-all --no-config --quiet "$@" >"$log" 2>&1
+  deno test --allow-all --no-config --quiet ${OCIMON_VM_FILTER:+--filter "$OCIMON_VM_FILTER"} "$@" >"$log" 2>&1
   rc=$?
   cat "$log"
   line=$(grep -E '^(ok|FAILED) \| ' "$log" | tail -1)
