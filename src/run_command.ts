@@ -96,6 +96,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     bundle,
     "--container-pidfile",
     join(work, "pidfile"),
+    "--full-attach",
     "--exit-dir",
     work,
     "--persist-dir",

@@ -11,10 +11,8 @@
  *
  * @module
  */
-import { closeQuietly } from "../sys/fd.ts";
-import { libc } from "../sys/libc.ts";
-import { openRaw } from "../sys/fd.ts";
-import { O_CLOEXEC, O_RDONLY, O_WRONLY } from "../sys/libc.ts";
+import { closeQuietly, openRaw } from "../sys/fd.ts";
+import { libc, O_CLOEXEC, O_RDONLY, O_WRONLY } from "../sys/libc.ts";
 import { drainEvents, eventFd, inotifyWatch } from "../sys/notify.ts";
 import type { Poller } from "../sys/poller.ts";
 import { type MemoryCgroup, parentDir } from "./paths.ts";

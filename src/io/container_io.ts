@@ -73,13 +73,9 @@ export class OutputRelay {
   #buf = new Uint8Array(STDIO_BUF_SIZE);
   #open = new Map<number, OutputSource>();
   #sinks: OutputSink[] = [];
-  #closed: Promise<void>;
-  #resolveClosed!: () => void;
   #timers = new Set<ReturnType<typeof setTimeout>>();
 
-  constructor(readonly poller: Poller, readonly sources: OutputSource[]) {
-    this.#closed = new Promise((r) => (this.#resolveClosed = r));
-  }
+  constructor(readonly poller: Poller, readonly sources: OutputSource[]) {}
 
   addSink(sink: OutputSink): void {
     this.#sinks.push(sink);
@@ -96,11 +92,6 @@ export class OutputRelay {
 
   #watch(src: OutputSource): void {
     this.poller.add(src.fd, (revents) => this.#onReady(src, revents));
-  }
-
-  /** Resolves when every source reached end of file. */
-  get closed(): Promise<void> {
-    return this.#closed;
   }
 
   /**
@@ -167,6 +158,5 @@ export class OutputRelay {
     if (!this.#open.delete(fd)) return;
     this.poller.remove(fd);
     closeQuietly(fd);
-    if (this.#open.size === 0) this.#resolveClosed();
   }
 }
