@@ -8,7 +8,7 @@
 # under $OCIMON_VM_OUT (default: a fresh temp dir), shared writable at the
 # same path. The guest console is saved to $OCIMON_VM_OUT/console.log.
 #
-# Environment: OCIMON_VM_TIMEOUT (s, default 1500), OCIMON_VM_MEM (MiB,
+# Environment: OCIMON_VM_TIMEOUT (s, default 2400), OCIMON_VM_MEM (MiB,
 # 2048), OCIMON_VM_CPUS (2), OCIMON_VM_ACCEL (tcg). Variables named OCIMON_*,
 # NO_COLOR and CI are passed to CMD.
 set -euo pipefail
@@ -87,7 +87,7 @@ main() {
   rm -f "$out/exit-code"
   write_command "$out" "$@"
   local accel=${OCIMON_VM_ACCEL:-tcg} cpu=max
-  local timeout=${OCIMON_VM_TIMEOUT:-1500}
+  local timeout=${OCIMON_VM_TIMEOUT:-2400}
   local start=$SECONDS
   set +e
   timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
