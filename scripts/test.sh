@@ -40,7 +40,7 @@ summarize() {
   local lane=$1 rc=$2 line=$3 p f s
   p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
   f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
-  s=$(grep -oE '[0-9]+ ignored' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  s=$(grep -oE '[0-9]+ (ignored|skipped)' <<<"$line" | grep -oE '[0-9]+' || echo 0)
   # A runner that died before its summary counts as a failure.
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
   echo "$lane: $p passed, $f failed, $s skipped"
