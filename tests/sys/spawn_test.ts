@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { closeQuietly, pipe, readSome } from "../../src/sys/fd.ts";
-import { spawn } from "../../src/sys/spawn.ts";
+import { sigset, spawn } from "../../src/sys/spawn.ts";
 import { tryWait } from "../../src/sys/process.ts";
 import { Poller, POLLIN } from "../../src/sys/poller.ts";
 
@@ -74,6 +74,38 @@ Deno.test("spawn: the child gets default signal dispositions (no inherited SIGPI
   // dash ignores nothing itself; bit 13 (SIGPIPE) must be clear.
   const mask = BigInt("0x" + readAllSync(r).split(/\s+/)[1]);
   assert.equal(mask & (1n << 12n), 0n);
+  closeQuietly(r);
+});
+
+Deno.test("sigset: the same bits libc's sigaddset sets, for every signal", () => {
+  const lib = Deno.dlopen("libc.so.6", {
+    sigemptyset: { parameters: ["buffer"], result: "i32" },
+    sigaddset: { parameters: ["buffer", "i32"], result: "i32" },
+  });
+  try {
+    for (let sig = 1; sig <= 64; sig++) {
+      const theirs = new Uint8Array(128);
+      lib.symbols.sigemptyset(theirs);
+      // glibc keeps 32 and 33 for itself: sigaddset refuses them.
+      if (lib.symbols.sigaddset(theirs, sig) !== 0) continue;
+      assert.deepEqual(sigset([sig]), theirs, `signal ${sig}`);
+    }
+  } finally {
+    lib.close();
+  }
+});
+
+Deno.test("spawn: the child starts with no signal blocked", async () => {
+  const [r, w] = pipe();
+  const pid = spawn({
+    path: "/bin/sh",
+    argv: ["sh", "-c", "grep SigBlk /proc/self/status"],
+    env: [],
+    fds: { 1: w },
+  });
+  closeQuietly(w);
+  await waitExit(pid);
+  assert.equal(BigInt("0x" + readAllSync(r).split(/\s+/)[1]), 0n);
   closeQuietly(r);
 });
 
