@@ -11,19 +11,14 @@ import type { Config } from "./cli/config.ts";
 import { spawn } from "./sys/spawn.ts";
 import { closeQuietly, openRaw } from "./sys/fd.ts";
 import { O_CLOEXEC, O_WRONLY } from "./sys/libc.ts";
+import { writeFileAtomic } from "./status/atomic_write.ts";
+import { DAEMON_ENV } from "./role.ts";
 
 const O_CREAT = 0o100;
 const O_APPEND = 0o2000;
-import { writeFileAtomic } from "./status/atomic_write.ts";
 
-/** Set in the monitor proper's environment; never passed further. */
-export const DAEMON_ENV = "_OCIMON_DAEMON";
 /** Set by bin/ocimon: how to start ocimon again when running from source. */
 export const SELF_ENV = "_OCIMON_SELF";
-
-export function isDaemon(): boolean {
-  return Deno.env.get(DAEMON_ENV) === "1";
-}
 
 /** The argv prefix that starts this same ocimon again. */
 export function selfCommand(): string[] {

@@ -6,6 +6,7 @@
  * @module
  */
 import { parseCommandLine, UsageError } from "./cli/parse.ts";
+import { isDaemon } from "./role.ts";
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "run") {
@@ -26,7 +27,6 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = parsed.config;
-  const { isDaemon, daemonize } = await import("./daemon.ts");
   if (!isDaemon()) {
     if (cfg.cgroup) {
       const { joinCgroup } = await import("./cgroup/join.ts");
@@ -38,7 +38,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const { waitOnStartPipe } = await import("./io/sync_pipe.ts");
     waitOnStartPipe(cfg.execAttach);
-    if (!cfg.sync) return daemonize(cfg, argv);
+    if (!cfg.sync) {
+      const { daemonize } = await import("./daemon.ts");
+      return daemonize(cfg, argv);
+    }
   }
 
   const { protectFromOomKiller } = await import("./runtime/oci_runtime.ts");
