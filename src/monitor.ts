@@ -34,8 +34,8 @@ import { AttachServer } from "./io/attach.ts";
 import { ControlFifos } from "./io/ctl_fifos.ts";
 import { ConsoleSocket } from "./io/console_socket.ts";
 import { StdinWriter } from "./io/stdin_writer.ts";
-import { createArgv, execArgv } from "./runtime/runtime_args.ts";
-import { readPidFile, spawnChild } from "./runtime/oci_runtime.ts";
+import { createArgv, deleteArgv, execArgv } from "./runtime/runtime_args.ts";
+import { readPidFile, runToCompletion, spawnChild } from "./runtime/oci_runtime.ts";
 import { memoryCgroupOf } from "./cgroup/paths.ts";
 import { type OomVerdict, OomWatcher } from "./cgroup/oom_watcher.ts";
 import { readMemoryUsage } from "./cgroup/memory_files.ts";
@@ -62,7 +62,11 @@ export type MonitorResult =
   | { ok: true; status: ContainerStatus }
   | { ok: false; message: string };
 
-/** The endpoints a container's I/O goes through, all made before the runtime runs. */
+/**
+ * The endpoints a container's I/O goes through. What the runtime itself uses
+ * (stdio pipes, the console socket) is made before it runs; what clients use
+ * (attach socket, stdin writer, ctl/winsz FIFOs) is made by openForClients().
+ */
 class ContainerEndpoints {
   pipes?: StdioPipes;
   console?: ConsoleSocket;
@@ -71,33 +75,42 @@ class ContainerEndpoints {
   master?: number;
   stdin?: StdinWriter;
 
-  constructor(readonly cfg: Config, readonly poller: Poller, onReopenLogs: () => void) {
+  constructor(
+    readonly cfg: Config,
+    readonly poller: Poller,
+    readonly onReopenLogs: () => void,
+  ) {
     const passthrough = cfg.logDrivers.some((d) => d.kind === "passthrough");
     if (passthrough) return; // the runtime gets our own stdio
     try {
       if (cfg.terminal) this.console = new ConsoleSocket();
       this.pipes = createStdioPipes(cfg.stdin && !cfg.terminal, !cfg.terminal);
-      // Clients attach (and may send) before the runtime runs: stdin must
-      // already take input. With -t it waits for the pty in the writer's queue.
-      if (cfg.terminal || this.pipes.stdinWriter !== undefined) {
-        this.stdin = new StdinWriter(poller, this.pipes.stdinWriter);
-      }
-      this.attach = new AttachServer(poller, cfg, {
-        onInput: (data) => this.stdin?.write(data),
-        onInputEnd: () => {
-          if (cfg.stdin && !cfg.leaveStdinOpen) this.stdin?.close();
-        },
-      });
-      this.fifos = new ControlFifos(poller, cfg.bundle, {
-        onResize: (rows, cols) => {
-          if (this.master !== undefined) setWindowSize(this.master, rows, cols);
-        },
-        onReopenLogs,
-      });
     } catch (err) {
       this.close();
       throw err;
     }
+  }
+
+  /** Makes the attach socket, the stdin writer and the FIFOs. */
+  openForClients(): void {
+    if (!this.pipes) return;
+    const cfg = this.cfg;
+    // With -t, stdin waits for the pty in the writer's queue.
+    if (cfg.terminal || this.pipes.stdinWriter !== undefined) {
+      this.stdin = new StdinWriter(this.poller, this.pipes.stdinWriter);
+    }
+    this.attach = new AttachServer(this.poller, cfg, {
+      onInput: (data) => this.stdin?.write(data),
+      onInputEnd: () => {
+        if (cfg.stdin && !cfg.leaveStdinOpen) this.stdin?.close();
+      },
+    });
+    this.fifos = new ControlFifos(this.poller, cfg.bundle, {
+      onResize: (rows, cols) => {
+        if (this.master !== undefined) setWindowSize(this.master, rows, cols);
+      },
+      onReopenLogs: this.onReopenLogs,
+    });
   }
 
   /** The runtime's stdio: our pipes' child ends, or /dev/null. */
@@ -171,6 +184,11 @@ export async function monitorContainer(
   // --- create (or exec) ------------------------------------------------
   if (cfg.execAttach) {
     // podman attaches to our socket first, then lets the exec start.
+    try {
+      endpoints.openForClients();
+    } catch (err) {
+      return await fail(`cannot set up the container's I/O: ${errorText(err)}`);
+    }
     ParentPipe.fromEnv(ATTACH_PIPE_ENV, cfg.apiVersion).send(0);
     const start = pipeFdFromEnv(START_PIPE_ENV);
     if (start !== undefined) {
@@ -194,6 +212,17 @@ export async function monitorContainer(
     if (endpoints.pipes) closeChildEnds(endpoints.pipes);
   }
   target = runtimePid;
+  // Clients cannot reach the container before we report its pid, so their
+  // endpoints are made while the runtime works, off the critical path of a
+  // container's start (~5 ms, mostly binding system calls).
+  let clientSetupError: unknown;
+  if (!cfg.execAttach) {
+    try {
+      endpoints.openForClients();
+    } catch (err) {
+      clientSetupError = err;
+    }
+  }
   const created = await reaper.wait(runtimePid);
   if (created.code !== 0) {
     const stderr = endpoints.pipes ? readAvailable(endpoints.pipes.stderrReader) : "";
@@ -201,13 +230,21 @@ export async function monitorContainer(
       stderr || `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describe(created)}`,
     );
   }
-  if (!endpoints.connect()) return await fail("Runtime did not set up terminal");
+  // From here on a container (or exec process) exists: a failure must not
+  // leave it behind.
   let pid: number;
   try {
     pid = readPidFile(cfg.containerPidfile);
   } catch (err) {
-    return await fail(`runtime succeeded but ${errorText(err)}`);
+    return await failCreated(undefined, `runtime succeeded but ${errorText(err)}`);
   }
+  if (clientSetupError !== undefined) {
+    return await failCreated(
+      pid,
+      `cannot set up the container's I/O: ${errorText(clientSetupError)}`,
+    );
+  }
+  if (!endpoints.connect()) return await failCreated(pid, "Runtime did not set up terminal");
   target = pid;
   const startedAt = rfc3339Nano();
 
@@ -307,6 +344,19 @@ export async function monitorContainer(
     becomeSubreaper(false);
     const r = await runExitCommand(cfg, reaper);
     if (r && r.code !== 0) console.error(`ocimon: exit command ended with ${describe(r)}`);
+  }
+
+  /**
+   * A failure after the runtime made the container (or exec process): kill
+   * it and, for a container, have the runtime forget it, then fail.
+   */
+  async function failCreated(pid: number | undefined, message: string): Promise<MonitorResult> {
+    // fail() reaps it; as subreaper we are its parent now.
+    if (pid !== undefined) kill(pid, SIGKILL);
+    if (!cfg.exec) {
+      await runToCompletion(reaper, deleteArgv(cfg.runtime, cfg.runtimeArgs, cfg.cid), cfg.bundle);
+    }
+    return await fail(message);
   }
 
   /** Reports a failed create to the caller and removes everything ours. */

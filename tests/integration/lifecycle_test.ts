@@ -114,6 +114,37 @@ Deno.test("missing executable: sync pipe reports the runtime's error, nothing le
   }
 });
 
+Deno.test("I/O set-up fails after create: the container is killed and deleted, nothing left", async () => {
+  // The attach symlink's directory cannot be made: a file stands in its path.
+  // That endpoint is made while `runtime create` runs, so the container exists.
+  const blocker = await Deno.makeTempFile({ dir: "/tmp", prefix: "ocimon-blocker" });
+  const c = await launchMonitor({
+    name: "iofail",
+    args: ["sleep", "600"],
+    extra: ["--socket-dir-path", join(blocker, "sockets")],
+  });
+  try {
+    const msg = await c.sync.next();
+    assert.equal(msg?.data, -1);
+    assert.match(String(msg?.message), /cannot set up the container's I\/O/);
+    await waitFor(
+      () => (processesMentioning(c.cid).length === 0 ? true : undefined),
+      5000,
+      "no process of the container left",
+    );
+    assert.notEqual(
+      (await run([RUNTIME, "state", c.cid])).code,
+      0,
+      "runtime has no such container",
+    );
+    assert.equal(exists(join(c.bundle, "attach")), false, "no attach socket left");
+    assert.equal(exists(join(c.bundle, "ctl")), false, "no ctl FIFO left");
+  } finally {
+    await c.cleanup();
+    Deno.removeSync(blocker);
+  }
+});
+
 Deno.test("--timeout kills the container: exit file -1 as conmon, and the status says so", async () => {
   const c = await launchMonitor({
     name: "timeout",
