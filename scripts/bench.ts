@@ -157,6 +157,28 @@ async function podmanLifecycle() {
     return performance.now() - t0;
   });
   addRow("lifecycle (podman)", "podman run --rm /bin/true", "ms", run, "≤ 1.15× conmon");
+
+  // podman runs `MONITOR --version` for every command. For ocimon that is a
+  // Deno start and nothing more: the cost of one ocimon process.
+  const version = await alternate(n * 2, async (m) => {
+    const t0 = performance.now();
+    const r = await new Deno.Command(m.bin, { args: ["--version"], stdout: "null" }).output();
+    return r.success ? performance.now() - t0 : undefined;
+  });
+  addRow("lifecycle (podman)", "MONITOR --version (a bare process start)", "ms", version);
+
+  // What no ocimon code can go below: a `podman run` starts three ocimon
+  // processes (--version, launcher, monitor) where it starts three conmon.
+  const startGap = median(version.ocimon) - median(version.conmon);
+  const conmonRun = median(run.conmon);
+  const floor = conmonRun + 3 * startGap;
+  rows.push({
+    section: "lifecycle (podman)",
+    what: "floor: conmon's run + 3 × the --version gap",
+    unit: "ms",
+    ocimon: { median: floor, p10: floor, p90: floor, n: 1 },
+    conmon: figure(run.conmon),
+  });
 }
 
 // 2. Memory of idle monitors.
