@@ -56,6 +56,7 @@ export class AttachServer {
   #listenFd: number;
   #clients = new Set<Client>();
   #buf = new Uint8Array(CONN_SOCK_BUF_SIZE - 1);
+  #packet = new Uint8Array(0);
   readonly socketPath: string;
   readonly symlinkPath: string | undefined;
 
@@ -82,7 +83,9 @@ export class AttachServer {
   /** Sends one chunk of container output to every client still reading. */
   broadcast(stream: Stream, data: Uint8Array): void {
     if (this.#clients.size === 0) return;
-    const packet = new Uint8Array(data.length + 1);
+    // Reused: every write below completes before we return.
+    if (this.#packet.length < data.length + 1) this.#packet = new Uint8Array(data.length + 1);
+    const packet = this.#packet.subarray(0, data.length + 1);
     packet[0] = stream === "stdout" ? STDOUT_PIPE : STDERR_PIPE;
     packet.set(data, 1);
     for (const c of this.#clients) {

@@ -25,44 +25,54 @@ const NL = 0x0a;
 const encoder = new TextEncoder();
 
 /**
- * Formats one chunk of container output as k8s-file lines, all stamped with
- * `timestamp`. Returned as one buffer so it is written with one write(2).
+ * Formats chunks of container output as k8s-file lines, all of a chunk's
+ * lines stamped alike, into one buffer so that a chunk is one write(2).
+ *
+ * The log path formats a chunk per 8 KiB read (~25,000 for 200 MB), so the
+ * buffers are reused: a result is valid only until the next call. Newlines
+ * are found once, with indexOf (native) rather than a byte loop, since the
+ * monitor may run without V8's optimizing tiers (see bin/ocimon).
  */
-export function formatK8sLines(
-  stream: Stream,
-  chunk: Uint8Array,
-  timestamp: string,
-): Uint8Array<ArrayBuffer> {
-  const full = encoder.encode(`${timestamp} ${stream} F `);
-  const partialTagAt = full.length - 2;
-  // Count newlines with indexOf (native), not a byte loop: the monitor may
-  // run without V8's optimizing tiers (see bin/ocimon).
-  let lines = 0;
-  for (let i = chunk.indexOf(NL); i >= 0; i = chunk.indexOf(NL, i + 1)) lines++;
-  const endsPartial = chunk.length > 0 && chunk[chunk.length - 1] !== NL;
-  const records = lines + (endsPartial ? 1 : 0);
-  const out = new Uint8Array(chunk.length + records * full.length + (endsPartial ? 1 : 0));
-  let o = 0;
-  let start = 0;
-  while (start < chunk.length) {
-    let end = chunk.indexOf(NL, start);
-    const partial = end < 0;
-    if (partial) end = chunk.length;
-    out.set(full, o);
-    if (partial) out[o + partialTagAt] = 0x50; // 'P'
-    o += full.length;
-    out.set(chunk.subarray(start, end), o);
-    o += end - start;
-    out[o++] = NL;
-    start = end + 1;
+export class K8sLineFormatter {
+  #out = new Uint8Array(0);
+  #newlines = new Int32Array(0);
+
+  format(stream: Stream, chunk: Uint8Array, timestamp: string): Uint8Array<ArrayBuffer> {
+    const full = encoder.encode(`${timestamp} ${stream} F `);
+    const partialTagAt = full.length - 2;
+    if (this.#newlines.length < chunk.length) this.#newlines = new Int32Array(chunk.length);
+    const newlines = this.#newlines;
+    let lines = 0;
+    for (let i = chunk.indexOf(NL); i >= 0; i = chunk.indexOf(NL, i + 1)) newlines[lines++] = i;
+    const endsPartial = chunk.length > 0 && chunk[chunk.length - 1] !== NL;
+    const records = lines + (endsPartial ? 1 : 0);
+    const size = chunk.length + records * full.length + (endsPartial ? 1 : 0);
+    if (this.#out.length < size) {
+      this.#out = new Uint8Array(Math.max(size, 2 * this.#out.length));
+    }
+    const out = this.#out;
+    let o = 0;
+    let start = 0;
+    for (let r = 0; r < records; r++) {
+      const partial = r === lines;
+      const end = partial ? chunk.length : newlines[r];
+      out.set(full, o);
+      if (partial) out[o + partialTagAt] = 0x50; // 'P'
+      o += full.length;
+      out.set(chunk.subarray(start, end), o);
+      o += end - start;
+      out[o++] = NL;
+      start = end + 1;
+    }
+    return out.subarray(0, o);
   }
-  return out;
 }
 
 /** An open k8s-file log, appended to and truncated at `sizeMax` bytes. */
 export class K8sFileLog {
   #fd: number;
   #written = 0;
+  #formatter = new K8sLineFormatter();
 
   constructor(readonly path: string, readonly sizeMax = -1) {
     this.#fd = K8sFileLog.#open(path, O_APPEND);
@@ -78,7 +88,7 @@ export class K8sFileLog {
 
   write(stream: Stream, chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    const data = formatK8sLines(stream, chunk, rfc3339Nano());
+    const data = this.#formatter.format(stream, chunk, rfc3339Nano());
     if (this.sizeMax <= 0 || this.#written + data.length <= this.sizeMax) {
       writeAll(this.#fd, data);
       this.#written += data.length;

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
-import { formatK8sLines, K8sFileLog } from "../../src/io/k8s_file.ts";
+import { K8sFileLog, K8sLineFormatter } from "../../src/io/k8s_file.ts";
 import { rfc3339Nano } from "../../src/sys/time.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const TS = "2026-11-23T05:31:07.000000001+00:00";
+/** A copy: the formatter's result lives only until its next call. */
+const formatK8sLines = (stream: "stdout" | "stderr", chunk: Uint8Array, ts: string) =>
+  new K8sLineFormatter().format(stream, chunk, ts).slice();
 
 Deno.test("full lines are F, one record each", () => {
   assert.equal(
@@ -27,6 +30,19 @@ Deno.test("empty lines are kept; empty chunks write nothing", () => {
     `${TS} stdout F \n${TS} stdout F \n`,
   );
   assert.equal(formatK8sLines("stdout", enc(""), TS).length, 0);
+});
+
+Deno.test("one formatter reused across chunks of every size gives each its own lines", () => {
+  const f = new K8sLineFormatter();
+  const big = "x".repeat(9000);
+  const cases: [string, string][] = [
+    [`${big}\n${big}`, `${TS} stdout F ${big}\n${TS} stdout P ${big}\n`],
+    ["a\n", `${TS} stdout F a\n`],
+    ["\n".repeat(3), `${TS} stdout F \n`.repeat(3)],
+    ["tail", `${TS} stdout P tail\n`],
+    ["", ""],
+  ];
+  for (const [input, want] of cases) assert.equal(dec(f.format("stdout", enc(input), TS)), want);
 });
 
 Deno.test("bytes that are not UTF-8 pass through untouched", () => {
