@@ -19,6 +19,16 @@ export function pipe(flags = 0): [number, number] {
   return [fds[0], fds[1]];
 }
 
+const F_SETPIPE_SZ = 1031;
+
+/**
+ * Asks for a pipe buffer of `bytes`; best effort (the kernel may refuse past
+ * /proc/sys/fs/pipe-max-size or the user's pipe quota, and the default stays).
+ */
+export function trySetPipeSize(fd: number, bytes: number): boolean {
+  return libc.fcntl(fd, F_SETPIPE_SZ, BigInt(bytes)) >= 0;
+}
+
 /** Closes `fd`, ignoring errors: used on cleanup paths. */
 export function closeQuietly(fd: number | undefined | null): void {
   if (fd !== undefined && fd !== null && fd >= 0) libc.close(fd);
