@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { launchMonitor, waitFor } from "../support/harness.ts";
+import { exists, launchMonitor, waitFor } from "../support/harness.ts";
 import { OOM_ARGS } from "../support/bundle.ts";
 import { memoryCgroupVersion, RUNTIME } from "../support/env.ts";
 
@@ -16,13 +16,25 @@ const LIMIT = 16 * 1024 * 1024;
 const CG = "/sys/fs/cgroup";
 const runtimeName = RUNTIME.split("/").pop();
 
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
+/** The directory of `pid`'s cgroup (v2: the one "0::" line). */
+function cgroupDirOf(pid: number): string {
+  return join(CG, Deno.readTextFileSync(`/proc/${pid}/cgroup`).trim().split("::")[1]);
+}
+
+/** Removes a cgroup directory as soon as it is empty (rmdir fails until then). */
+async function removeWhenEmpty(dir: string, ms: number, what: string): Promise<void> {
+  await waitFor(
+    () => {
+      try {
+        Deno.removeSync(dir);
+        return true;
+      } catch {
+        return undefined;
+      }
+    },
+    ms,
+    what,
+  );
 }
 
 Deno.test({
@@ -65,8 +77,7 @@ Deno.test({
     });
     try {
       const pid = (await c.sync.next())?.data as number;
-      const rel = Deno.readTextFileSync(`/proc/${pid}/cgroup`).trim().split("::")[1];
-      const sub = join(CG, rel, "sub");
+      const sub = join(cgroupDirOf(pid), "sub");
       await c.start();
       // A cgroup with processes cannot have children with controllers on v2,
       // so the limit stays on the parent: the child inherits it.
@@ -90,21 +101,10 @@ Deno.test({
       const c = await launchMonitor({ name: "cgrm", args: OOM_ARGS, memoryLimit: LIMIT });
       try {
         const pid = (await c.sync.next())?.data as number;
-        const dir = join(CG, Deno.readTextFileSync(`/proc/${pid}/cgroup`).trim().split("::")[1]);
+        const dir = cgroupDirOf(pid);
         await c.start();
         // Remove the cgroup the moment it is empty, racing the monitor's final read.
-        await waitFor(
-          () => {
-            try {
-              Deno.removeSync(dir);
-              return true;
-            } catch {
-              return undefined;
-            }
-          },
-          20_000,
-          "the container's cgroup to empty",
-        );
+        await removeWhenEmpty(dir, 20_000, "the container's cgroup to empty");
         assert.equal(await c.exitCode(), "137");
         const st = c.status();
         assert.equal(st.oomKilled, true, `run ${i + 1}: verdict from ${JSON.stringify(st)}`);
@@ -136,25 +136,14 @@ Deno.test({
         Number(Deno.readTextFileSync(join(mine, "memory.current"))) > 0,
         "memory charged to it",
       );
-      const ctr = Deno.readTextFileSync(`/proc/${pid}/cgroup`).trim().split("::")[1];
-      const ctrProcs = Deno.readTextFileSync(join(CG, ctr, "cgroup.procs")).split("\n").map(Number);
+      const ctrProcs = Deno.readTextFileSync(join(cgroupDirOf(pid), "cgroup.procs"))
+        .split("\n").map(Number);
       assert(!ctrProcs.includes(monitor), "the container's cgroup does not hold the monitor");
       await c.start();
       assert.equal(await c.exitCode(), "0");
     } finally {
       await c.cleanup();
-      await waitFor(
-        () => {
-          try {
-            Deno.removeSync(mine);
-            return true;
-          } catch {
-            return undefined;
-          }
-        },
-        5000,
-        "the monitor to leave its cgroup",
-      );
+      await removeWhenEmpty(mine, 5000, "the monitor to leave its cgroup");
     }
   },
 });
