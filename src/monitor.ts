@@ -354,7 +354,14 @@ export async function monitorContainer(
     // fail() reaps it; as subreaper we are its parent now.
     if (pid !== undefined) kill(pid, SIGKILL);
     if (!cfg.exec) {
-      await runToCompletion(reaper, deleteArgv(cfg.runtime, cfg.runtimeArgs, cfg.cid), cfg.bundle);
+      // Best effort: whatever happens here, fail() must still clean up and report.
+      try {
+        const argv = deleteArgv(cfg.runtime, cfg.runtimeArgs, cfg.cid);
+        const r = await runToCompletion(reaper, argv, cfg.bundle);
+        if (r.code !== 0) console.error(`ocimon: ${cfg.runtime} delete ended with ${describe(r)}`);
+      } catch (err) {
+        console.error(`ocimon: cannot run ${cfg.runtime} delete: ${errorText(err)}`);
+      }
     }
     return await fail(message);
   }
