@@ -51,7 +51,7 @@ summarize() {
 for lane in "${lanes[@]}"; do
   echo "=== lane: $lane"
   case $lane in
-    unit) deno_lane unit tests/cli tests/cgroup tests/io tests/status tests/sys tests/reaper ;;
+    unit) deno_lane unit tests/cli tests/cgroup tests/io tests/status tests/sys tests/reaper tests/util ;;
     host) deno_lane host tests/integration ;;
     podman) deno_lane podman tests/podman ;;
     podman-conmon) OCIMON_PODMAN_MONITOR=/usr/bin/conmon deno_lane podman-conmon tests/podman ;;
