@@ -6,7 +6,7 @@
 set -euo pipefail
 
 DENO_VERSION=2.9.6
-APT_PACKAGES=(runc crun busybox-static conmon podman qemu-system-x86 cpio xz-utils python3 procps)
+APT_PACKAGES=(runc crun busybox-static conmon podman qemu-system-x86 cpio xz-utils python3 procps debootstrap)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

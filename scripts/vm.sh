@@ -8,6 +8,18 @@
 # under $OCIMON_VM_OUT (default: a fresh temp dir), shared writable at the
 # same path. The guest console is saved to $OCIMON_VM_OUT/console.log.
 #
+# scripts/vm.sh --systemd [--root host|debian13] CMD [ARGS...]: the same VM
+# with systemd as PID 1, as on a stock systemd host (scripts/vm/systemd-init):
+# the shared root (this machine's, or with --root debian13 a Debian 13 root
+# with podman 5 debootstrapped into .cache/vm/debian13 on first use) under an
+# overlayfs with its upper layer on tmpfs, so all of it is writable and every
+# write is lost; tmpfs on /tmp, /var/tmp and /var/lib/containers. systemd
+# boots a target of its own (sysinit, dbus, journald, logind) and a oneshot
+# service, in system.slice, that runs CMD with its output on the console and
+# then powers off with CMD's exit status. podman there has its stock
+# configuration: systemd cgroup manager, journald log driver and events.
+# Example: scripts/vm.sh --systemd sh -c 'podman run --rm --rootfs / true'
+#
 # Environment: OCIMON_VM_TIMEOUT (s, default 2400), OCIMON_VM_MEM (MiB,
 # 2048), OCIMON_VM_CPUS (2), OCIMON_VM_ACCEL (tcg). Variables named OCIMON_*,
 # NO_COLOR and CI are passed to CMD.
@@ -40,7 +52,8 @@ MODULES=(drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_
 
 build_initramfs() {
   local img="$cache/initramfs.cpio.gz"
-  if [ -f "$img" ] && [ "$img" -nt "$root/scripts/vm/init" ] && [ "$img" -nt "$0" ]; then return; fi
+  if [ -f "$img" ] && [ "$img" -nt "$root/scripts/vm/init" ] && [ "$img" -nt "$root/scripts/vm/systemd-init" ] &&
+    [ "$img" -nt "$0" ]; then return; fi
   log "building the initramfs"
   local dir="$cache/initramfs"
   rm -rf "$dir" && mkdir -p "$dir"/{bin,modules,proc,sys,dev,newroot}
@@ -54,9 +67,31 @@ build_initramfs() {
     if [ -f "$src.xz" ]; then xz -dc "$src.xz" >"$dir/modules/$name.ko"; else cp "$src" "$dir/modules/$name.ko"; fi
     echo "$name" >>"$dir/modules.order"
   done
+  local ovl="$kdir/kernel/fs/overlayfs/overlay.ko"
+  if [ -f "$ovl.xz" ]; then xz -dc "$ovl.xz" >"$dir/modules/overlay.ko"; else cp "$ovl" "$dir/modules/overlay.ko"; fi
   install -m 755 "$root/scripts/vm/init" "$dir/init"
+  install -m 755 "$root/scripts/vm/systemd-init" "$dir/systemd-init"
   (cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1 >"$img.tmp")
   mv "$img.tmp" "$img"
+}
+
+# Debian 13 (trixie) with podman 5, debootstrapped once into the cache (about
+# 70 s; rebuilt only when missing), with this machine's Deno copied in.
+DEBIAN13_PACKAGES=systemd,systemd-sysv,dbus,podman,runc,crun,conmon,busybox-static,python3,procps,uidmap,kmod
+build_debian13() {
+  local dir="$cache/debian13"
+  if [ ! -f "$dir/.complete" ]; then
+    command -v debootstrap >/dev/null || { log "debootstrap is missing (scripts/setup.sh installs it)"; exit 1; }
+    log "debootstrapping Debian 13 into $dir (once)"
+    rm -rf "$dir.tmp"
+    debootstrap --variant=minbase --include="$DEBIAN13_PACKAGES" trixie "$dir.tmp" http://deb.debian.org/debian \
+      >"$cache/debootstrap.log" 2>&1 || { log "debootstrap failed: see $cache/debootstrap.log"; exit 1; }
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    touch "$dir/.complete"
+  fi
+  local deno
+  deno=$(readlink -f "$(command -v deno)")
+  cmp -s "$deno" "$dir/usr/local/bin/deno" || install -m 755 "$deno" "$dir/usr/local/bin/deno"
 }
 
 # The command as a script in the results share, with the caller's directory and variables.
@@ -77,10 +112,28 @@ write_command() {
 }
 
 main() {
-  [ $# -gt 0 ] || { echo "usage: scripts/vm.sh CMD [ARGS...]" >&2; exit 2; }
+  local systemd=0 hostroot=/ rootname=host
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --systemd) systemd=1; shift ;;
+      --root) rootname=${2:-}; shift 2 || true ;;
+      --) shift; break ;;
+      *) break ;;
+    esac
+  done
+  [ $# -gt 0 ] || { echo "usage: scripts/vm.sh [--systemd [--root host|debian13]] CMD [ARGS...]" >&2; exit 2; }
   command -v qemu-system-x86_64 >/dev/null || { log "qemu-system-x86_64 is missing (scripts/setup.sh installs it)"; exit 1; }
   fetch_kernel
   build_initramfs
+  case $rootname in
+    host) ;;
+    debian13)
+      [ "$systemd" = 1 ] || { log "--root debian13 boots systemd: add --systemd"; exit 2; }
+      build_debian13
+      hostroot=$cache/debian13
+      ;;
+    *) log "unknown root '$rootname' (host, debian13)"; exit 2 ;;
+  esac
   local out=${OCIMON_VM_OUT:-$(mktemp -d /tmp/ocimon-vm.XXXXXX)}
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
@@ -94,8 +147,8 @@ main() {
     -accel "$accel" -cpu "$cpu" -smp "${OCIMON_VM_CPUS:-2}" -m "${OCIMON_VM_MEM:-2048}" \
     -nographic -no-reboot -nodefaults -serial stdio \
     -kernel "$cache/kernel/vmlinuz" -initrd "$cache/initramfs.cpio.gz" \
-    -append "console=ttyS0 quiet loglevel=1 panic=-1 cgroup_no_v1=all rdinit=/init ocimon.out=$out ocimon.repo=$root" \
-    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 cgroup_no_v1=all rdinit=/init ocimon.out=$out ocimon.repo=$root ocimon.systemd=$systemd" \
+    -virtfs "local,path=$hostroot,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
     -virtfs "local,path=$root,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
     </dev/null 2>&1 | tee "$out/console.log"
