@@ -13,6 +13,7 @@ import { closeQuietly, openRaw } from "./sys/fd.ts";
 import { O_CLOEXEC, O_WRONLY } from "./sys/libc.ts";
 import { writeFileAtomic } from "./status/atomic_write.ts";
 import { DAEMON_ENV } from "./role.ts";
+import { logFdsEnvEntry } from "./io/log_files.ts";
 
 const O_CREAT = 0o100;
 const O_APPEND = 0o2000;
@@ -39,27 +40,25 @@ export function selfCommand(): string[] {
 }
 
 /** Starts the monitor proper and records its pid. Returns the launcher's exit code. */
-export function daemonize(cfg: Config, argv: readonly string[]): number {
+export function daemonize(cfg: Config, argv: readonly string[], logFds: number[] = []): number {
   const self = selfCommand();
   const passthrough = cfg.logDrivers.some((d) => d.kind === "passthrough");
   const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
-  env.push(`${DAEMON_ENV}=1`);
+  env.push(`${DAEMON_ENV}=1`, logFdsEnvEntry(logFds));
   // OCIMON_DEBUG_LOG names a file for the daemon's diagnostics, which
   // otherwise go to /dev/null with the rest of its stdio (as conmon's).
   const debugLog = Deno.env.get("OCIMON_DEBUG_LOG");
   const errFd = debugLog
     ? openRaw(debugLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
     : undefined;
+  // With passthrough the container writes to our stdio, so keep it.
+  const fds: Record<number, number | "null"> = passthrough
+    ? {}
+    : { 0: "null", 1: "null", 2: errFd ?? "null" };
+  for (const fd of logFds) fds[fd] = fd; // the open logs, inherited by number
   let pid: number;
   try {
-    pid = spawn({
-      path: self[0],
-      argv: [...self, ...argv],
-      env,
-      setsid: true,
-      // With passthrough the container writes to our stdio, so keep it.
-      fds: passthrough ? {} : { 0: "null", 1: "null", 2: errFd ?? "null" },
-    });
+    pid = spawn({ path: self[0], argv: [...self, ...argv], env, setsid: true, fds });
   } finally {
     closeQuietly(errFd);
   }

@@ -27,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = parsed.config;
+  let logFiles: number[] | undefined;
   if (!isDaemon()) {
     if (cfg.cgroup) {
       const { joinCgroup } = await import("./cgroup/join.ts");
@@ -36,12 +37,24 @@ async function main(argv: string[]): Promise<number> {
         return reportUsageError(err);
       }
     }
+    // Then the logs, as conmon: a log that cannot be used costs nothing but a message.
+    const { openLogFiles, LogSetupError } = await import("./io/log_files.ts");
+    try {
+      logFiles = openLogFiles(cfg);
+    } catch (err) {
+      if (!(err instanceof LogSetupError)) throw err;
+      console.error(`ocimon: ${err.message}`);
+      return 1;
+    }
     const { waitOnStartPipe } = await import("./io/sync_pipe.ts");
     waitOnStartPipe(cfg.execAttach);
     if (!cfg.sync) {
       const { daemonize } = await import("./daemon.ts");
-      return daemonize(cfg, argv);
+      return daemonize(cfg, argv, logFiles);
     }
+  } else {
+    const { inheritLogFiles } = await import("./io/log_files.ts");
+    logFiles = inheritLogFiles();
   }
 
   const { protectFromOomKiller } = await import("./runtime/oci_runtime.ts");
@@ -51,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     writeFileAtomic(cfg.conmonPidfile, String(Deno.pid));
   }
   const { monitorContainer } = await import("./monitor.ts");
-  const result = await monitorContainer(cfg);
+  const result = await monitorContainer(cfg, { logFiles });
   if (!result.ok) {
     console.error(`ocimon: ${result.message.trimEnd()}`);
     return 1;

@@ -22,7 +22,7 @@ import {
   type OutputSource,
   type StdioPipes,
 } from "./io/container_io.ts";
-import { openLogSinks } from "./io/log_sinks.ts";
+import { type LogSinks, openLogSinks } from "./io/log_sinks.ts";
 import {
   ATTACH_PIPE_ENV,
   ParentPipe,
@@ -56,6 +56,8 @@ export interface MonitorHooks {
   sinks?: OutputSink[];
   /** Called once the container exists; `ocimon run` starts it here. */
   afterCreate?: (pid: number, reaper: ChildReaper) => Promise<void>;
+  /** The k8s-file logs, already open (by the launcher: see io/log_files.ts). */
+  logFiles?: number[];
 }
 
 export type MonitorResult =
@@ -165,10 +167,12 @@ export async function monitorContainer(
   const sync = ParentPipe.fromEnv(SYNC_PIPE_ENV, cfg.apiVersion, cfg.exec);
   const reaper = new ChildReaper().start();
   const poller = new Poller();
-  const logs = { reopen: () => {} };
+  let logSinks: LogSinks | undefined;
   let endpoints: ContainerEndpoints;
   try {
-    endpoints = new ContainerEndpoints(cfg, poller, () => logs.reopen());
+    // The logs exist before the container does (and before its exec starts).
+    logSinks = openLogSinks(cfg, hooks.logFiles);
+    endpoints = new ContainerEndpoints(cfg, poller, () => logSinks?.reopen());
   } catch (err) {
     return await fail(`cannot set up the container's I/O: ${errorText(err)}`);
   }
@@ -259,8 +263,6 @@ export async function monitorContainer(
   };
   watcher?.watch(poller, () => writeOomFiles(targets));
 
-  const logSinks = openLogSinks(cfg);
-  logs.reopen = logSinks.reopen;
   const relay = new OutputRelay(poller, endpoints.outputSources());
   for (const sink of logSinks.sinks) relay.addSink(sink);
   if (endpoints.attach) {
@@ -370,6 +372,7 @@ export async function monitorContainer(
   async function fail(message: string): Promise<MonitorResult> {
     sync.send(-1, message);
     sync.close();
+    logSinks?.close();
     endpoints?.close();
     if (endpoints?.pipes) closeParentEnds(endpoints.pipes);
     if (endpoints?.master !== undefined) closeQuietly(endpoints.master);

@@ -4,8 +4,13 @@
  * @module
  */
 
+/**
+ * One --log-path value. `none` (also `off`, `null`) logs nothing but counts
+ * as a driver given; `journald` writes to the systemd journal.
+ */
 export type LogDriver =
   | { kind: "k8s-file"; path: string }
+  | { kind: "journald" }
   | { kind: "passthrough" }
   | { kind: "none" };
 
@@ -23,8 +28,21 @@ export interface Config {
   /** A cgroup directory to join before any other work. */
   cgroup?: string;
   logDrivers: LogDriver[];
+  /** Bytes; -1 for no limit. Per k8s-file log: truncated (or rotated) past it. */
   logSizeMax: number;
+  /** Bytes; -1 for no limit. Output past it is not logged (CRI-O's ExecSync cap). */
+  logGlobalSizeMax: number;
+  /** Rotate rather than truncate at logSizeMax, keeping logMaxFiles old logs. */
+  logRotate: boolean;
+  logMaxFiles: number;
+  /** k8s-file logs must lie under one of these directories (symlinks resolved). */
+  logAllowlistDirs: string[];
+  /** journald: SYSLOG_IDENTIFIER and CONTAINER_TAG. */
   logTag?: string;
+  /** journald: extra fields, each "KEY=VALUE" (KEY validated as conmon does). */
+  logLabels: string[];
+  /** journald: no CONTAINER_PARTIAL_MESSAGE=true on partial lines. */
+  noContainerPartialMessage: boolean;
   logLevel: string;
   runtimeArgs: string[];
   runtimeOpts: string[];

@@ -97,10 +97,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "Keep container stdin open when the last attach client leaves",
   },
   {
+    name: "log-allowlist-dir",
+    kind: "strings",
+    help: "Refuse k8s-file logs outside this directory, symlinks resolved (repeatable)",
+  },
+  {
     name: "log-global-size-max",
     kind: "int",
-    help: "Maximum total size of all logs",
-    inert: true,
+    help: "Stop logging once a log has had this many bytes written in all",
+  },
+  {
+    name: "log-label",
+    kind: "strings",
+    help: "journald: add the field KEY=VALUE to each entry (repeatable)",
   },
   {
     name: "log-level",
@@ -108,27 +117,42 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "Monitor log level: trace, debug, info, warn, error, fatal, panic",
   },
   {
+    name: "log-max-files",
+    kind: "int",
+    help: "With --log-rotate: how many old logs to keep (default 1)",
+  },
+  {
     name: "log-path",
     short: "l",
     kind: "strings",
-    help: "Log driver and path: k8s-file:PATH, PATH, passthrough, none (repeatable)",
+    help: "Log driver (required, repeatable): k8s-file:PATH, PATH, journald:, " +
+      "passthrough:, none: (or off:, null:)",
+  },
+  {
+    name: "log-rotate",
+    kind: "bool",
+    help: "At --log-size-max, rotate the log to PATH.1, PATH.2, ... instead of truncating",
   },
   {
     name: "log-size-max",
     kind: "int",
-    help: "Truncate the k8s-file log when it would grow past this many bytes",
+    help: "Start the k8s-file log over when it would grow past this many bytes",
   },
   {
     name: "log-tag",
     kind: "string",
-    help: "Tag for log entries (journald only)",
-    inert: true,
+    help: "journald: tag for log entries (refused with only k8s-file logs)",
   },
   { name: "name", short: "n", kind: "string", help: "Container name" },
   {
     name: "no-new-keyring",
     kind: "bool",
     help: "Pass --no-new-keyring to the runtime",
+  },
+  {
+    name: "no-container-partial-message",
+    kind: "bool",
+    help: "journald: do not mark partial lines CONTAINER_PARTIAL_MESSAGE=true",
   },
   { name: "no-pivot", kind: "bool", help: "Pass --no-pivot to the runtime" },
   {

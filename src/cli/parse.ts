@@ -32,6 +32,9 @@ const LOG_LEVELS = [
   "panic",
 ];
 
+/** glib's G_OPTION_ARG_INT range. */
+const INT_MAX = 2 ** 31 - 1;
+
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** Parses argv (without the program name) as conmon would. */
@@ -124,6 +127,7 @@ export function parseInteger(
   raw: string | undefined,
   def: number,
   min = 0,
+  max = Number.MAX_SAFE_INTEGER,
 ): number {
   if (raw === undefined) return def;
   if (!/^[+-]?\d+$/.test(raw.trim())) {
@@ -134,6 +138,7 @@ export function parseInteger(
     throw new UsageError(`option --${name}: '${raw}' is out of range`);
   }
   if (n < min) throw new UsageError(`option --${name}: ${n} is below ${min}`);
+  if (n > max) throw new UsageError(`option --${name}: ${n} is out of range (at most ${max})`);
   return n;
 }
 
@@ -150,29 +155,92 @@ export function checkSafeName(option: string, value: string): string {
   return value;
 }
 
-/** One --log-path value: `driver:path`, a bare path (k8s-file), or a pathless driver. */
+/**
+ * One --log-path value, with conmon's grammar: `DRIVER:PATH`, or a bare
+ * `DRIVER` or path. Drivers: `k8s-file` (needs a path), `journald`,
+ * `passthrough`, and `none`/`off`/`null` (no log). `:PATH` and a bare word
+ * that names no driver are k8s-file paths. Unlike conmon, an absolute path
+ * is a path even if it holds a colon (conmon would take `/a:b` for a driver).
+ */
 export function parseLogDriver(raw: string, cwd: string): LogDriver {
-  if (raw === "passthrough" || raw === "none") return { kind: raw };
-  if (raw === "journald" || raw.startsWith("journald:")) {
+  if (/^:*$/.test(raw)) throw new UsageError("option --log-path: the value must not be empty");
+  const file = (path: string): LogDriver => ({ kind: "k8s-file", path: resolve(cwd, path) });
+  if (raw.startsWith("/")) return file(raw);
+  if (raw.startsWith(":")) return file(raw.replace(/^:+/, ""));
+  const colon = raw.indexOf(":");
+  const driver = colon < 0 ? raw : raw.slice(0, colon);
+  const path = colon < 0 ? "" : raw.slice(colon + 1);
+  switch (driver) {
+    case "none":
+    case "off":
+    case "null":
+      return { kind: "none" };
+    case "passthrough":
+      return { kind: "passthrough" };
+    case "journald":
+      return { kind: "journald" };
+    case "k8s-file":
+      if (path === "") {
+        throw new UsageError("option --log-path: k8s-file requires a filename (k8s-file:PATH)");
+      }
+      return file(path);
+  }
+  if (colon < 0) return file(raw);
+  throw new UsageError(
+    `option --log-path: unknown log driver '${driver}' (k8s-file, journald, passthrough, none)`,
+  );
+}
+
+/** journald field names, as conmon checks them: uppercase letters, digits, '_'. */
+const LOG_LABEL = /^[A-Z0-9_]+=[^=]*$/;
+
+interface LogOptions {
+  logDrivers: LogDriver[];
+  logTag?: string;
+  logLabels: string[];
+  logMaxFiles: number;
+  logRotate: boolean;
+}
+
+/** The rules conmon applies to the log options taken together. */
+function checkLogOptions(o: LogOptions, cid: string): void {
+  if (o.logDrivers.length === 0) {
     throw new UsageError(
-      "option --log-path: the journald driver is not supported by ocimon; use k8s-file, passthrough or none",
+      "option --log-path is required: name a log driver (k8s-file:PATH, journald:, " +
+        "passthrough: or none:)",
     );
   }
-  const colon = raw.indexOf(":");
-  let path = raw;
-  if (colon >= 0 && !raw.startsWith("/")) {
-    const driver = raw.slice(0, colon);
-    path = raw.slice(colon + 1);
-    if (driver !== "k8s-file") {
+  const kinds = new Set(o.logDrivers.map((d) => d.kind));
+  if (kinds.has("k8s-file") && !kinds.has("journald")) {
+    if (o.logTag !== undefined) {
       throw new UsageError(
-        `option --log-path: unknown log driver '${driver}' (k8s-file, passthrough, none)`,
+        "option --log-tag: the k8s-file log has no tags; only journald uses one",
+      );
+    }
+    if (o.logLabels.length > 0) {
+      throw new UsageError(
+        "option --log-label: the k8s-file log has no labels; only journald uses them",
       );
     }
   }
-  if (path === "") {
-    throw new UsageError(`option --log-path: '${raw}' has no path`);
+  if (kinds.has("journald")) {
+    if (cid.length <= 12) {
+      throw new UsageError(
+        `option --log-path: the journald driver needs a container id longer than 12 characters ('${cid}')`,
+      );
+    }
+    for (const label of o.logLabels) {
+      if (!LOG_LABEL.test(label)) {
+        throw new UsageError(
+          `option --log-label: '${label}' is not KEY=VALUE with one '=' and a KEY of ` +
+            "uppercase letters, digits and '_'",
+        );
+      }
+    }
   }
-  return { kind: "k8s-file", path: resolve(cwd, path) };
+  if (o.logRotate && o.logMaxFiles === 0) {
+    throw new UsageError("option --log-max-files: must be at least 1 with --log-rotate");
+  }
 }
 
 function isExecutableFile(path: string): boolean {
@@ -255,7 +323,14 @@ function buildConfig(v: Values, cwd: string): Config {
       `option --log-level: '${logLevel}' is not one of ${LOG_LEVELS.join(", ")}`,
     );
   }
-  const logDrivers = list(v, "log-path").map((p) => parseLogDriver(p, cwd));
+  const logOptions: LogOptions = {
+    logDrivers: list(v, "log-path").map((p) => parseLogDriver(p, cwd)),
+    logTag: str(v, "log-tag"),
+    logLabels: list(v, "log-label"),
+    logMaxFiles: parseInteger("log-max-files", str(v, "log-max-files"), 1, 0, INT_MAX),
+    logRotate: v["log-rotate"] === true,
+  };
+  checkLogOptions(logOptions, cid);
 
   for (const dirOpt of ["exit-dir", "persist-dir", "socket-dir-path"]) {
     const d = str(v, dirOpt);
@@ -305,9 +380,13 @@ function buildConfig(v: Values, cwd: string): Config {
     persistDir: opt("persist-dir"),
     statusFile: opt("status-file"),
     cgroup,
-    logDrivers,
+    ...logOptions,
     logSizeMax: parseInteger("log-size-max", str(v, "log-size-max"), -1, -1),
-    logTag: str(v, "log-tag"),
+    logGlobalSizeMax: parseInteger("log-global-size-max", str(v, "log-global-size-max"), -1, -1),
+    logAllowlistDirs: list(v, "log-allowlist-dir").filter((d) => d !== "").map((d) =>
+      resolve(cwd, d)
+    ),
+    noContainerPartialMessage: v["no-container-partial-message"] === true,
     logLevel,
     runtimeArgs: list(v, "runtime-arg"),
     runtimeOpts: list(v, "runtime-opt"),

@@ -11,9 +11,8 @@
  *
  * @module
  */
-import { dirname } from "../util/path.ts";
-import { closeQuietly, openRaw, writeAll } from "../sys/fd.ts";
-import { O_CLOEXEC, O_WRONLY } from "../sys/libc.ts";
+import { closeQuietly, openRaw } from "../sys/fd.ts";
+import { errno, libc, O_CLOEXEC, O_WRONLY, strerror } from "../sys/libc.ts";
 import { rfc3339Nano } from "../sys/time.ts";
 
 export type Stream = "stdout" | "stderr";
@@ -68,68 +67,245 @@ export class K8sLineFormatter {
   }
 }
 
-/** An open k8s-file log, appended to and truncated at `sizeMax` bytes. */
+/** How a k8s-file log is kept within bounds (from --log-size-max and friends). */
+export interface K8sLogLimits {
+  /** Bytes per file; past it the file starts over (or rotates). -1: no limit. */
+  sizeMax?: number;
+  /** Bytes written in all, across start-overs; past it nothing more is logged. -1: no limit. */
+  globalSizeMax?: number;
+  /** Rotate to PATH.1 … PATH.maxFiles instead of starting over. */
+  rotate?: boolean;
+  maxFiles?: number;
+}
+
+/** Opens (creating, never its directory) a k8s-file log for appending, as conmon: mode 0640. */
+export function openK8sLogFile(path: string): number {
+  return openRaw(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, LOG_MODE);
+}
+
+const LOG_MODE = 0o640;
+const EINTR = 4;
+const NEWLINE = new Uint8Array([NL]);
+
+/**
+ * An open k8s-file log. Writing never throws: what the file does not take
+ * (a full or failing filesystem) is dropped and counted, said once in the
+ * diagnostics, and each later write tries again, so logging resumes by
+ * itself when there is room. The container's output is read on regardless.
+ */
 export class K8sFileLog {
   #fd: number;
+  /** Bytes in the current file (for sizeMax). */
   #written = 0;
+  /** Bytes written since the log was opened, start-overs included (for globalSizeMax). */
+  #total = 0;
   #formatter = new K8sLineFormatter();
+  readonly sizeMax: number;
+  readonly globalSizeMax: number;
+  readonly rotate: boolean;
+  readonly maxFiles: number;
+  /** A failed write left a record without its newline; the next write ends it. */
+  #torn = false;
+  #failing = false;
+  #capped = false;
+  /** Output lost to write errors: bytes and failed writes, in all. */
+  droppedBytes = 0;
+  droppedWrites = 0;
+  #droppedAtFailure = 0;
 
-  constructor(readonly path: string, readonly sizeMax = -1) {
-    this.#fd = K8sFileLog.#open(path, O_APPEND);
+  /**
+   * `fd` is the log already open (the launcher opens it before anything is
+   * created); without one the path is opened here.
+   */
+  constructor(readonly path: string, limits: K8sLogLimits = {}, fd?: number) {
+    this.sizeMax = limits.sizeMax ?? -1;
+    this.globalSizeMax = limits.globalSizeMax ?? -1;
+    this.rotate = limits.rotate ?? false;
+    this.maxFiles = Math.max(1, limits.maxFiles ?? 1);
+    this.#fd = fd ?? openK8sLogFile(path);
     try {
-      this.#written = Deno.statSync(path).size;
+      this.#written = this.#total = Deno.statSync(path).size;
     } catch { /* a fresh file */ }
   }
 
-  static #open(path: string, extra: number): number {
-    Deno.mkdirSync(dirname(path), { recursive: true });
-    return openRaw(path, O_WRONLY | O_CREAT | O_CLOEXEC | extra, 0o600);
-  }
-
   write(stream: Stream, chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
+    if (chunk.length === 0 || this.#fd < 0) return;
     const data = this.#formatter.format(stream, chunk, rfc3339Nano());
-    if (this.sizeMax <= 0 || this.#written + data.length <= this.sizeMax) {
-      writeAll(this.#fd, data);
-      this.#written += data.length;
+    if (
+      (this.sizeMax <= 0 || this.#written + data.length <= this.sizeMax) &&
+      (this.globalSizeMax <= 0 || this.#total + data.length <= this.globalSizeMax)
+    ) {
+      this.#put(data);
       return;
     }
-    // Over the limit: go record by record, starting over where one would not fit.
+    // At a limit: go record by record, as conmon does.
     let start = 0;
     while (start < data.length) {
+      if (this.globalSizeMax > 0 && this.#total >= this.globalSizeMax) {
+        if (!this.#capped) {
+          this.#capped = true;
+          say(
+            `log ${this.path} reached --log-global-size-max; the rest of the output is not logged`,
+          );
+        }
+        return;
+      }
       const end = data.indexOf(NL, start) + 1;
       const record = data.subarray(start, end);
-      if (this.#written > 0 && this.#written + record.length > this.sizeMax) this.#truncate();
-      writeAll(this.#fd, record);
-      this.#written += record.length;
+      if (this.sizeMax > 0 && this.#written > 0 && this.#written + record.length > this.sizeMax) {
+        if (this.rotate) this.#rotate();
+        else this.#startOver();
+      }
+      this.#put(record);
       start = end;
     }
   }
 
-  /** Starts the log over, as conmon does when --log-size-max is reached. */
-  #truncate(): void {
-    const tmp = `${this.path}.tmp`;
-    const fd = K8sFileLog.#open(tmp, O_TRUNC);
-    Deno.renameSync(tmp, this.path);
+  /** Writes all of `data` or drops the rest of it; never throws. */
+  #put(data: Uint8Array<ArrayBuffer>): void {
+    if (this.#torn) {
+      if (this.#writeSome(NEWLINE) < 0) return this.#drop(data.length);
+      this.#torn = false;
+    }
+    let off = 0;
+    while (off < data.length) {
+      const n = this.#writeSome(off === 0 ? data : data.subarray(off));
+      if (n < 0) {
+        this.#torn = off > 0;
+        return this.#drop(data.length - off, -n);
+      }
+      off += n;
+    }
+    if (this.#failing) this.#resumed();
+  }
+
+  /** One write(2), retried on EINTR: bytes written, or -errno. */
+  #writeSome(data: Uint8Array<ArrayBuffer>): number {
+    for (;;) {
+      const n = Number(libc.write(this.#fd, data, BigInt(data.byteLength)));
+      if (n >= 0) {
+        this.#written += n;
+        this.#total += n;
+        return n;
+      }
+      const e = errno();
+      if (e !== EINTR) return -e;
+    }
+  }
+
+  #drop(bytes: number, code = 0): void {
+    this.droppedBytes += bytes;
+    this.droppedWrites++;
+    if (this.#failing) return;
+    this.#failing = true;
+    this.#droppedAtFailure = this.droppedBytes - bytes;
+    say(
+      `log ${this.path}: cannot write (${code ? strerror(code) : "short write"}); ` +
+        "dropping output until it can be written",
+    );
+  }
+
+  #resumed(): void {
+    this.#failing = false;
+    say(
+      `log ${this.path}: writing again after dropping ${
+        this.droppedBytes - this.#droppedAtFailure
+      } bytes of output`,
+    );
+  }
+
+  /** Opens `tmp` afresh; undefined (said) if it cannot be. */
+  #openFresh(tmp: string, why: string): number | undefined {
+    try {
+      return openRaw(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, LOG_MODE);
+    } catch (err) {
+      say(`log ${this.path}: cannot ${why}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  #adopt(fd: number): void {
     closeQuietly(this.#fd);
     this.#fd = fd;
     this.#written = 0;
+    this.#torn = false;
   }
 
-  /** Reopens the path (after log rotation by someone else). */
-  reopen(): void {
-    const fd = K8sFileLog.#open(this.path, O_APPEND);
-    closeQuietly(this.#fd);
-    this.#fd = fd;
+  /**
+   * Starts the log over, as conmon: a new empty file renamed over the path,
+   * so that a watcher of the directory sees it at once. On failure the old
+   * file is kept.
+   */
+  #startOver(): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = this.#openFresh(tmp, "start over");
+    if (fd === undefined) return;
     try {
-      this.#written = Deno.statSync(this.path).size;
-    } catch {
-      this.#written = 0;
+      Deno.renameSync(tmp, this.path);
+    } catch (err) {
+      say(`log ${this.path}: cannot start over: ${(err as Error).message}`);
+      closeQuietly(fd);
+      tryRemove(tmp);
+      return;
     }
+    this.#adopt(fd);
+  }
+
+  /** --log-rotate: PATH.N-1 → PATH.N … PATH → PATH.1, and a new file at PATH. */
+  #rotate(): void {
+    const tmp = `${this.path}.new`;
+    const fd = this.#openFresh(tmp, "rotate");
+    if (fd === undefined) return;
+    try {
+      for (let i = this.maxFiles; i >= 2; i--) {
+        tryRename(`${this.path}.${i - 1}`, `${this.path}.${i}`);
+      }
+      tryRename(this.path, `${this.path}.1`);
+      Deno.renameSync(tmp, this.path);
+    } catch (err) {
+      say(`log ${this.path}: cannot rotate: ${(err as Error).message}`);
+      closeQuietly(fd);
+      tryRemove(tmp);
+      return;
+    }
+    this.#adopt(fd);
+  }
+
+  /**
+   * The `ctl` reopen message (after log rotation by the kubelet): as conmon,
+   * a new file renamed over the path (rotated first with --log-rotate).
+   * Never throws; on failure the log goes on in the old file.
+   */
+  reopen(): void {
+    if (this.#fd < 0) return;
+    if (this.rotate) this.#rotate();
+    else this.#startOver();
   }
 
   close(): void {
     closeQuietly(this.#fd);
     this.#fd = -1;
   }
+}
+
+/** A diagnostic line; the diagnostics may sit on the same full disk, so never throws. */
+function say(message: string): void {
+  try {
+    console.error(`ocimon: ${message}`);
+  } catch { /* nowhere to say it */ }
+}
+
+/** rename(2); a missing source is fine (no such backup yet). */
+function tryRename(from: string, to: string): void {
+  try {
+    Deno.renameSync(from, to);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+function tryRemove(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* gone */ }
 }

@@ -10,7 +10,7 @@ Deno.writeTextFileSync(join(bundle, "config.json"), "{}");
 const runtime = join(dir, "runc");
 Deno.writeTextFileSync(runtime, "#!/bin/sh\n");
 Deno.chmodSync(runtime, 0o755);
-const base = ["-c", "ctr1", "-u", "uuid1", "-r", runtime, "-b", bundle];
+const base = ["-c", "ctr1", "-u", "uuid1", "-r", runtime, "-b", bundle, "-l", "none"];
 
 function config(args: string[]): Config {
   const r = parseCommandLine(args, dir);
@@ -80,14 +80,23 @@ Deno.test("podman's argv parses, long and short forms alike", () => {
 Deno.test("defaults: pidfile in the bundle, no logs, api 0, no timeout", () => {
   const c = config(base);
   assert.equal(c.containerPidfile, join(bundle, "pidfile-ctr1"));
-  assert.deepEqual(c.logDrivers, []);
+  assert.deepEqual(c.logDrivers, [{ kind: "none" }]);
   assert.equal(c.apiVersion, 0);
   assert.equal(c.timeout, 0);
   assert.equal(c.sync, false);
 });
 
 Deno.test("--opt=value, attached short values and grouped short booleans", () => {
-  const c = config(["--cid=ctr1", "-uuuid1", `--runtime=${runtime}`, "-b", bundle, "-it", "-T5"]);
+  const c = config([
+    "--cid=ctr1",
+    "-uuuid1",
+    `--runtime=${runtime}`,
+    "-b",
+    bundle,
+    "-it",
+    "-T5",
+    "-lnone",
+  ]);
   assert.equal(c.cid, "ctr1");
   assert.equal(c.cuuid, "uuid1");
   assert.equal(c.stdin && c.terminal, true);
@@ -97,6 +106,7 @@ Deno.test("--opt=value, attached short values and grouped short booleans", () =>
 Deno.test("log paths: bare path is k8s-file, passthrough and none, repeatable", () => {
   const c = config([...base, "-l", "rel.log", "-l", "passthrough", "--log-path", "none"]);
   assert.deepEqual(c.logDrivers, [
+    { kind: "none" },
     { kind: "k8s-file", path: join(dir, "rel.log") },
     { kind: "passthrough" },
     { kind: "none" },
@@ -163,7 +173,6 @@ Deno.test("bad input: one clear message naming the problem", () => {
   usageError([...base, "-c", ".."], /--cid: '..' is not a safe file name/);
   usageError([...base, "-c", ""], /--cid: '' is not a safe file name/);
   usageError([...base, "-u", "../x"], /--cuuid: '..\/x' is not a safe file name/);
-  usageError([...base, "-l", "journald"], /journald driver is not supported/);
   usageError([...base, "-l", "syslog:/x"], /unknown log driver 'syslog'/);
   usageError([...base, "--log-level", "loud"], /--log-level: 'loud'/);
   usageError([...base, "--exit-dir", join(dir, "missing")], /--exit-dir: .* is not a directory/);
@@ -188,3 +197,129 @@ Deno.test("parseRaw keeps the last of a repeated single option, all of a repeata
   assert.equal(v.cid, "b");
   assert.deepEqual(v["runtime-arg"], ["--debug", "--log=x"]);
 });
+
+// --- log options, as conmon main's src/ctr_logging.c and src/cli.c take them ---
+
+const noLog = base.slice(0, -2); // base without its "-l none"
+const longCid = "0123456789abcdef"; // journald wants more than 12 characters
+const logDrivers = (...l: string[]) =>
+  config([...noLog, ...l.flatMap((x) => ["-l", x])]).logDrivers;
+
+Deno.test("--log-path grammar: none:, off:, null: and bare off, null log nothing", () => {
+  for (const v of ["none", "none:", "off", "off:", "null", "null:", "none:/x/y", "off:rel"]) {
+    assert.deepEqual(logDrivers(v), [{ kind: "none" }], v);
+  }
+  assert.equal(exists(join(dir, "off")) || exists(join(dir, "null")), false);
+});
+
+Deno.test("--log-path grammar: passthrough: and passthrough, :PATH and bare names are files", () => {
+  assert.deepEqual(logDrivers("passthrough:"), [{ kind: "passthrough" }]);
+  assert.deepEqual(logDrivers("passthrough"), [{ kind: "passthrough" }]);
+  assert.deepEqual(logDrivers(":rel.log"), [{ kind: "k8s-file", path: join(dir, "rel.log") }]);
+  assert.deepEqual(logDrivers(":/abs/x.log"), [{ kind: "k8s-file", path: "/abs/x.log" }]);
+  assert.deepEqual(logDrivers("k8s-file:a.log"), [{ kind: "k8s-file", path: join(dir, "a.log") }]);
+  assert.deepEqual(logDrivers("plain.log"), [{ kind: "k8s-file", path: join(dir, "plain.log") }]);
+});
+
+Deno.test("--log-path grammar: journald: and journald are the journald driver", () => {
+  const c = config([
+    ...noLog,
+    "-c",
+    longCid,
+    "-l",
+    "journald:",
+    "-l",
+    "journald",
+    "-l",
+    "journald:x",
+  ]);
+  assert.deepEqual(c.logDrivers, [{ kind: "journald" }, { kind: "journald" }, {
+    kind: "journald",
+  }]);
+});
+
+Deno.test("--log-path: bare k8s-file requires a filename; empty and unknown drivers refused", () => {
+  usageError([...noLog, "-l", "k8s-file"], /k8s-file requires a filename/);
+  usageError([...noLog, "-l", "k8s-file:"], /k8s-file requires a filename/);
+  usageError([...noLog, "-l", ""], /--log-path: the value must not be empty/);
+  usageError([...noLog, "-l", "::"], /--log-path: the value must not be empty/);
+  usageError([...noLog, "-l", "syslog:/x"], /unknown log driver 'syslog'/);
+});
+
+Deno.test("no --log-path at all is refused, as conmon's 'Log driver not provided'", () => {
+  usageError(noLog, /option --log-path is required/);
+});
+
+Deno.test("--log-tag and --log-label with only k8s-file logs are refused", () => {
+  const k8s = [...noLog, "-c", longCid, "-l", join(dir, "t.log")];
+  usageError([...k8s, "--log-tag", "t"], /--log-tag: the k8s-file log has no tags/);
+  usageError([...k8s, "--log-tag", ""], /--log-tag/);
+  usageError([...k8s, "--log-label", "A=b"], /--log-label: the k8s-file log has no labels/);
+  // With journald alongside, or with no k8s-file log, conmon takes them.
+  const both = config([...k8s, "-l", "journald:", "--log-tag", "t", "--log-label", "A=b"]);
+  assert.equal(both.logTag, "t");
+  assert.deepEqual(both.logLabels, ["A=b"]);
+  assert.equal(config([...base, "--log-tag", "t"]).logTag, "t");
+});
+
+Deno.test("--log-label with journald: KEY=VALUE, one '=', KEY of A-Z, 0-9 and _", () => {
+  const j = [...noLog, "-c", longCid, "-l", "journald:"];
+  const c = config([...j, "--log-label", "A_1=x y", "--log-label", "EMPTY="]);
+  assert.deepEqual(c.logLabels, ["A_1=x y", "EMPTY="]);
+  usageError([...j, "--log-label", "NOEQUALS"], /--log-label: 'NOEQUALS' is not KEY=VALUE/);
+  usageError([...j, "--log-label", "A=b=c"], /--log-label: 'A=b=c'/);
+  usageError([...j, "--log-label", "=x"], /--log-label: '=x'/);
+  usageError([...j, "--log-label", "my%LABEL=x"], /--log-label: 'my%LABEL=x'/);
+  usageError([...j, "--log-label", "lower=x"], /--log-label: 'lower=x'/);
+});
+
+Deno.test("journald needs a container id longer than 12 characters, as conmon", () => {
+  usageError([...noLog, "-c", "123456789012", "-l", "journald:"], /longer than 12 characters/);
+  config([...noLog, "-c", "1234567890123", "-l", "journald:"]);
+});
+
+Deno.test("--log-rotate, --log-max-files: default 1, bounds as conmon's", () => {
+  const d = config(base);
+  assert.equal(d.logRotate, false);
+  assert.equal(d.logMaxFiles, 1);
+  const c = config([...base, "--log-rotate", "--log-max-files", "3"]);
+  assert.equal(c.logRotate, true);
+  assert.equal(c.logMaxFiles, 3);
+  usageError([...base, "--log-max-files", "-1"], /--log-max-files: -1 is below 0/);
+  usageError([...base, "--log-max-files", "2147483648"], /--log-max-files: .*out of range/);
+  usageError([...base, "--log-rotate", "--log-max-files", "0"], /at least 1 with --log-rotate/);
+  assert.equal(config([...base, "--log-max-files", "0"]).logMaxFiles, 0); // ignored without rotation
+});
+
+Deno.test("--log-allowlist-dir, --log-global-size-max, --no-container-partial-message parse", () => {
+  const c = config([
+    ...base,
+    "--log-allowlist-dir",
+    "logs",
+    "--log-allowlist-dir",
+    "",
+    "--log-allowlist-dir",
+    "/var/log",
+    "--log-global-size-max",
+    "16777216",
+    "--no-container-partial-message",
+  ]);
+  assert.deepEqual(c.logAllowlistDirs, [join(dir, "logs"), "/var/log"]);
+  assert.equal(c.logGlobalSizeMax, 16777216);
+  assert.equal(c.noContainerPartialMessage, true);
+  const d = config(base);
+  assert.deepEqual([d.logAllowlistDirs, d.logGlobalSizeMax, d.noContainerPartialMessage], [
+    [],
+    -1,
+    false,
+  ]);
+});
+
+function exists(p: string): boolean {
+  try {
+    Deno.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The logs are set up before anything else, as conmon does: a log that
+ * cannot be opened (a missing directory, a read-only filesystem, a path
+ * outside --log-allowlist-dir) is one clear line and exit 1 from the
+ * launcher, before the runtime runs and before any socket or FIFO exists.
+ * The launcher opens the k8s-file logs and the monitor proper inherits the
+ * descriptors by number (as conmon's fork would), named in LOG_FDS_ENV.
+ *
+ * @module
+ */
+import type { Config } from "../cli/config.ts";
+import { basename, dirname, join } from "../util/path.ts";
+import { closeQuietly, setCloexec } from "../sys/fd.ts";
+import { SysError } from "../sys/libc.ts";
+import { openK8sLogFile } from "./k8s_file.ts";
+
+/** Set in the monitor proper's environment: its k8s-file logs' descriptors, in order. */
+export const LOG_FDS_ENV = "_OCIMON_LOG_FDS";
+
+/** A log that cannot be used: the message is the one line the caller sees. */
+export class LogSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LogSetupError";
+  }
+}
+
+/** The k8s-file log paths, in --log-path order. */
+export function k8sLogPaths(cfg: Config): string[] {
+  return cfg.logDrivers.flatMap((d) => (d.kind === "k8s-file" ? [d.path] : []));
+}
+
+/**
+ * Opens every k8s-file log (creating the file, never a directory) and checks
+ * the other drivers can be used. Returns the descriptors in order.
+ */
+export function openLogFiles(cfg: Config): number[] {
+  checkJournald(cfg);
+  const fds: number[] = [];
+  try {
+    for (const path of k8sLogPaths(cfg)) {
+      checkAllowed(path, cfg.logAllowlistDirs);
+      try {
+        fds.push(openK8sLogFile(path));
+      } catch (err) {
+        const why = err instanceof SysError ? err.message.replace(/^open \S+: /, "") : err;
+        throw new LogSetupError(`cannot open log file ${path}: ${why}`);
+      }
+    }
+  } catch (err) {
+    fds.forEach(closeQuietly);
+    throw err;
+  }
+  return fds;
+}
+
+/**
+ * Where the journald driver plugs in before anything is created (helper
+ * "sd": check that libsystemd can be loaded here; the sink itself is made
+ * in log_sinks.ts). Until then the driver is refused.
+ */
+function checkJournald(cfg: Config): void {
+  if (cfg.logDrivers.some((d) => d.kind === "journald")) {
+    throw new LogSetupError(
+      "the journald log driver is not supported by this ocimon yet; use k8s-file:PATH",
+    );
+  }
+}
+
+/**
+ * --log-allowlist-dir: the log must lie in one of the directories or below,
+ * compared after resolving symlinks in both (the log's own name too, if it
+ * exists). Directories that do not exist allow nothing (conmon skips them).
+ */
+function checkAllowed(path: string, dirs: readonly string[]): void {
+  if (dirs.length === 0) return;
+  let real: string;
+  try {
+    real = Deno.realPathSync(path);
+  } catch {
+    try {
+      real = join(Deno.realPathSync(dirname(path)), basename(path));
+    } catch {
+      return; // no such directory: the open fails and says so
+    }
+  }
+  const inside = dirs.some((d) => {
+    let dir: string;
+    try {
+      dir = Deno.realPathSync(d);
+    } catch {
+      return false;
+    }
+    return real === dir || real.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+  });
+  if (!inside) {
+    throw new LogSetupError(
+      `log file ${path} is outside the allowed log directories (--log-allowlist-dir ${
+        dirs.join(", ")
+      })`,
+    );
+  }
+}
+
+/** The environment entry that hands the descriptors to the monitor proper. */
+export function logFdsEnvEntry(fds: readonly number[]): string {
+  return `${LOG_FDS_ENV}=${fds.join(",")}`;
+}
+
+/**
+ * In the monitor proper: the descriptors the launcher opened, made
+ * close-on-exec again so that no runtime inherits them. Undefined when the
+ * launcher handed none over (then the monitor opens the logs itself).
+ */
+export function inheritLogFiles(): number[] | undefined {
+  const value = Deno.env.get(LOG_FDS_ENV);
+  if (value === undefined) return undefined;
+  Deno.env.delete(LOG_FDS_ENV);
+  const fds = value === "" ? [] : value.split(",").map(Number);
+  for (const fd of fds) setCloexec(fd, true);
+  return fds;
+}
