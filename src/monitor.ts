@@ -101,6 +101,8 @@ class ContainerEndpoints {
     if (cfg.terminal || this.pipes.stdinWriter !== undefined) {
       this.stdin = new StdinWriter(this.poller, this.pipes.stdinWriter);
     }
+    // An exec without a bundle (CRI-O's ExecSync): nothing for clients, as conmon.
+    if (!cfg.bundleEndpoints) return;
     this.attach = new AttachServer(this.poller, cfg, {
       onInput: (data) => this.stdin?.write(data),
       onInputEnd: () => {
@@ -257,7 +259,7 @@ export async function monitorContainer(
   const watcher = cg ? OomWatcher.open(cg) : undefined;
   const targets = {
     cid: cfg.cid,
-    bundle: cfg.bundle,
+    bundle: cfg.bundleEndpoints ? cfg.bundle : undefined,
     persistDir: cfg.persistDir,
     exitDir: cfg.exitDir,
   };

@@ -19,7 +19,14 @@ export interface Config {
   cuuid?: string;
   name?: string;
   runtime: string;
+  /** --bundle, or the working directory (the runtime runs there). */
   bundle: string;
+  /**
+   * Whether clients get endpoints in the bundle (attach socket, ctl and winsz
+   * FIFOs, the oom file): false for an exec without --bundle, such as CRI-O's
+   * ExecSync, which then creates nothing outside its own files (as conmon).
+   */
+  bundleEndpoints: boolean;
   containerPidfile: string;
   conmonPidfile?: string;
   exitDir?: string;

@@ -260,6 +260,25 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/**
+ * --exec-attach, as conmon: only for an exec of API version 1 or later, and
+ * only with the attach pipe (_OCI_ATTACHPIPE) to tell the caller we listen.
+ */
+function checkExecAttach(v: Values, exec: boolean): void {
+  if (!exec) throw new UsageError("option --exec-attach can only be used with --exec");
+  if (parseInteger("api-version", str(v, "api-version"), 0) < 1) {
+    throw new UsageError(
+      "option --exec-attach can only be used for a non-legacy exec session (--api-version 1)",
+    );
+  }
+  const pipe = Deno.env.get("_OCI_ATTACHPIPE");
+  if (pipe === undefined || !/^\d+$/.test(pipe)) {
+    throw new UsageError(
+      "option --exec-attach needs the attach pipe's fd number in _OCI_ATTACHPIPE",
+    );
+  }
+}
+
 function buildConfig(v: Values, cwd: string): Config {
   const exec = v.exec === true;
   const cid = str(v, "cid");
@@ -279,11 +298,8 @@ function buildConfig(v: Values, cwd: string): Config {
   if (runtime === undefined) {
     throw new UsageError("option --runtime is required (path to runc or crun)");
   }
-  if (!isAbsolute(runtime) && !runtime.includes("/")) {
-    throw new UsageError(
-      `option --runtime: '${runtime}' must be a path, not a command name`,
-    );
-  }
+  // As conmon (access(X_OK)), a relative name is taken from the working
+  // directory; stricter only in refusing what could never be executed.
   const runtimePath = resolve(cwd, runtime);
   if (!isExecutableFile(runtimePath)) {
     throw new UsageError(
@@ -291,6 +307,8 @@ function buildConfig(v: Values, cwd: string): Config {
     );
   }
 
+  // An exec without --bundle (CRI-O's ExecSync) gets no attach endpoints.
+  const bundleEndpoints = !exec || str(v, "bundle") !== undefined;
   const bundle = resolve(cwd, str(v, "bundle") ?? cwd);
   if (!isDirectory(bundle)) {
     throw new UsageError(`option --bundle: ${bundle} is not a directory`);
@@ -302,6 +320,8 @@ function buildConfig(v: Values, cwd: string): Config {
       throw new UsageError(`option --bundle: ${bundle} has no config.json`);
     }
   }
+
+  if (v["exec-attach"] === true) checkExecAttach(v, exec);
 
   const execProcessSpec = str(v, "exec-process-spec");
   if (exec && execProcessSpec === undefined) {
@@ -374,6 +394,7 @@ function buildConfig(v: Values, cwd: string): Config {
     name: str(v, "name"),
     runtime: runtimePath,
     bundle,
+    bundleEndpoints,
     containerPidfile: pidfile ? resolve(cwd, pidfile) : join(bundle, `pidfile-${cid}`),
     conmonPidfile: opt("conmon-pidfile"),
     exitDir: opt("exit-dir"),

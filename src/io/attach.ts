@@ -61,10 +61,12 @@ export class AttachServer {
   readonly symlinkPath: string | undefined;
 
   constructor(readonly poller: Poller, opts: AttachOptions, readonly handlers: AttachHandlers) {
-    if (!opts.fullAttach) {
+    // Without a cuuid there is no name for the link (and the socket dir is
+    // never ours to replace): the socket is reached by its full path.
+    if (!opts.fullAttach && opts.cuuid) {
       const dir = opts.socketDirPath ?? DEFAULT_SOCKET_DIR;
       Deno.mkdirSync(dir, { recursive: true });
-      this.symlinkPath = join(dir, opts.cuuid ?? "");
+      this.symlinkPath = join(dir, opts.cuuid);
       try {
         Deno.removeSync(this.symlinkPath);
       } catch { /* not there */ }

@@ -22,16 +22,34 @@ export interface ControlHandlers {
   onReopenLogs(): void;
 }
 
-/** Parses one `ctl` line; undefined for a malformed one. */
+/** conmon main's bound on either side of a window size. */
+export const MAX_WINDOW_SIDE = 1000;
+
+/**
+ * Parses one `ctl` line as conmon's sscanf("%d %d %d") reads it: three
+ * integers lead the line and whatever follows them is ignored (`1 2 2 3`
+ * resizes to 2x2). Undefined for a malformed line, an unknown type, or a
+ * size outside 0..1000 (conmon main's check, applied to every type).
+ */
 export function parseCtlLine(line: string): { type: number; a: number; b: number } | undefined {
-  const m = /^\s*(-?\d+)\s+(-?\d+)\s+(-?\d+)\s*$/.exec(line);
-  return m ? { type: Number(m[1]), a: Number(m[2]), b: Number(m[3]) } : undefined;
+  const m = /^\s*([+-]?\d+)\s+([+-]?\d+)\s+([+-]?\d+)/.exec(line);
+  if (!m) return undefined;
+  const [type, a, b] = [m[1], m[2], m[3]].map(Number);
+  if (type !== WIN_RESIZE_EVENT && type !== REOPEN_LOGS_EVENT) return undefined;
+  return inWindowBounds(a, b) ? { type, a, b } : undefined;
 }
 
-/** Parses one `winsz` line; undefined for a malformed one. */
+/** Parses one `winsz` line ("%d %d", sizes in 0..1000); undefined otherwise. */
 export function parseWinszLine(line: string): { rows: number; cols: number } | undefined {
-  const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(line);
-  return m ? { rows: Number(m[1]), cols: Number(m[2]) } : undefined;
+  const m = /^\s*([+-]?\d+)\s+([+-]?\d+)/.exec(line);
+  if (!m) return undefined;
+  const [rows, cols] = [Number(m[1]), Number(m[2])];
+  return inWindowBounds(rows, cols) ? { rows, cols } : undefined;
+}
+
+/** Negative, overflowing and huge sizes are refused (conmon main). */
+function inWindowBounds(rows: number, cols: number): boolean {
+  return rows >= 0 && cols >= 0 && rows <= MAX_WINDOW_SIDE && cols <= MAX_WINDOW_SIDE;
 }
 
 class LineFifo {
@@ -74,15 +92,14 @@ export class ControlFifos {
   constructor(readonly poller: Poller, bundle: string, handlers: ControlHandlers) {
     const ctl = new LineFifo(bundle, "ctl", poller, (line) => {
       const msg = parseCtlLine(line);
-      if (!msg) return console.error(`ocimon: malformed ctl message '${line}'`);
+      if (!msg) return console.error(`ocimon: invalid ctl message '${line}'`);
       if (msg.type === WIN_RESIZE_EVENT) handlers.onResize(msg.a, msg.b);
-      else if (msg.type === REOPEN_LOGS_EVENT) handlers.onReopenLogs();
-      else console.error(`ocimon: unknown ctl message type ${msg.type}`);
+      else handlers.onReopenLogs();
     });
     const winsz = new LineFifo(bundle, "winsz", poller, (line) => {
       const msg = parseWinszLine(line);
       if (msg) handlers.onResize(msg.rows, msg.cols);
-      else console.error(`ocimon: malformed winsz message '${line}'`);
+      else console.error(`ocimon: invalid winsz message '${line}'`);
     });
     this.#fifos = [ctl, winsz];
   }

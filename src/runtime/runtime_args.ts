@@ -5,10 +5,15 @@
  */
 import type { Config } from "../cli/config.ts";
 
-/** `RUNTIME [runtime-args] create --bundle B --pid-file P [...] CID`. */
+/**
+ * `RUNTIME [--systemd-cgroup] [runtime-args] create --bundle B --pid-file P [...] CID`.
+ * -s puts --systemd-cgroup first, for create only, as conmon: an exec joins
+ * the container's cgroup whatever the manager.
+ */
 export function createArgv(cfg: Config, consoleSocket?: string): string[] {
   return [
     cfg.runtime,
+    ...(cfg.systemdCgroup ? ["--systemd-cgroup"] : []),
     ...cfg.runtimeArgs,
     "create",
     "--bundle",

@@ -9,11 +9,17 @@
  *
  * @module
  */
-import { basename, dirname, join } from "../util/path.ts";
+import { dirname, join } from "../util/path.ts";
 
-/** Writes `data` to `path` through a temporary file in the same directory. */
+let seq = 0;
+
+/**
+ * Writes `data` to `path` through a temporary file in the same directory.
+ * The temporary name does not embed the target's (a 255-byte container id
+ * is a valid exit file name); pid and a counter keep it unique.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${Deno.pid}.tmp`);
+  const tmp = join(dirname(path), `.ocimon-${Deno.pid}-${++seq}.tmp`);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
     const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode });

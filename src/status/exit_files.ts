@@ -10,7 +10,8 @@ import { writeFileAtomic } from "./atomic_write.ts";
 
 export interface ExitFileTargets {
   cid: string;
-  bundle: string;
+  /** Where the `oom` file goes; none for an exec without a bundle. */
+  bundle?: string;
   persistDir?: string;
   exitDir?: string;
 }

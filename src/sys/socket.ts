@@ -30,6 +30,16 @@ function sockaddrUn(path: string): Uint8Array<ArrayBuffer> {
   return addr;
 }
 
+/** A connected pair of unix stream sockets, close-on-exec (as Go's unix.Socketpair). */
+export function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  check(
+    libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer)),
+    "socketpair",
+  );
+  return [fds[0], fds[1]];
+}
+
 /**
  * A listening unix socket at `dir/name`, non-blocking. The address is given
  * as /proc/self/fd/N/name, N an O_PATH descriptor of `dir`, so a long bundle

@@ -9,6 +9,7 @@ import { check, cstr, cstrVector, libc, O_RDONLY, O_WRONLY, SysError } from "./l
 
 const F_DUPFD_CLOEXEC = 1030;
 
+const POSIX_SPAWN_SETPGROUP = 0x02;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
@@ -32,6 +33,8 @@ export interface SpawnOptions {
   fds?: Record<number, number | "null">;
   /** Start a new session (setsid) in the child. */
   setsid?: boolean;
+  /** Put the child in a new process group of its own (setpgid(0, 0)). */
+  newProcessGroup?: boolean;
 }
 
 /**
@@ -90,7 +93,9 @@ function spawnPlanned(opts: SpawnOptions, plan: [number, number | "null"][]): nu
     ok(libc.posix_spawnattr_setsigdefault(attr, ALL_CATCHABLE_SIGNALS), "setsigdefault");
     ok(libc.posix_spawnattr_setsigmask(attr, sigset([])), "setsigmask");
     const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-      (opts.setsid ? POSIX_SPAWN_SETSID : 0);
+      (opts.setsid ? POSIX_SPAWN_SETSID : 0) |
+      (opts.newProcessGroup ? POSIX_SPAWN_SETPGROUP : 0);
+    if (opts.newProcessGroup) ok(libc.posix_spawnattr_setpgroup(attr, 0), "setpgroup");
     ok(libc.posix_spawnattr_setflags(attr, flags), "setflags");
 
     const path = cstr(opts.path);

@@ -161,8 +161,8 @@ Deno.test("bad input: one clear message naming the problem", () => {
     /not an executable file/,
   );
   usageError(
-    ["-c", "c", "-u", "u", "-r", "runc", "-b", bundle],
-    /--runtime: 'runc' must be a path/,
+    ["-c", "c", "-u", "u", "-r", "no-such-runtime", "-b", bundle],
+    /--runtime: .*\/no-such-runtime is not an executable file/,
   );
   usageError(["-c", "c", "-u", "u", "-r", runtime, "-b", dir], /--bundle: .* has no config.json/);
   usageError(
@@ -323,3 +323,37 @@ function exists(p: string): boolean {
     return false;
   }
 }
+
+Deno.test("--runtime: a relative name is taken from the working directory, as conmon's access(X_OK)", () => {
+  assert.equal(
+    config(["-c", "c", "-u", "u", "-r", "runc", "-b", bundle, "-l", "none"]).runtime,
+    runtime,
+  );
+});
+
+Deno.test("an exec without --bundle (CRI-O's ExecSync) has no bundle endpoints; with one it has", () => {
+  const spec = join(dir, "process.json");
+  Deno.writeTextFileSync(spec, "{}");
+  const execSync = ["-c", "c", "-r", runtime, "-e", "--exec-process-spec", spec, "-l", "none"];
+  const c = config(execSync);
+  assert.equal(c.bundleEndpoints, false);
+  assert.equal(c.bundle, dir);
+  assert.equal(config([...execSync, "-b", bundle]).bundleEndpoints, true);
+  assert.equal(config(base).bundleEndpoints, true);
+});
+
+Deno.test("--exec-attach: only with --exec, API 1 and _OCI_ATTACHPIPE, as conmon", () => {
+  const spec = join(dir, "process.json");
+  Deno.writeTextFileSync(spec, "{}");
+  const exec = [...base, "-e", "--exec-process-spec", spec];
+  usageError([...base, "--exec-attach"], /--exec-attach can only be used with --exec/);
+  usageError([...exec, "--exec-attach"], /non-legacy exec session/);
+  Deno.env.delete("_OCI_ATTACHPIPE");
+  usageError([...exec, "--api-version", "1", "--exec-attach"], /_OCI_ATTACHPIPE/);
+  Deno.env.set("_OCI_ATTACHPIPE", "5");
+  try {
+    assert.equal(config([...exec, "--api-version", "1", "--exec-attach"]).execAttach, true);
+  } finally {
+    Deno.env.delete("_OCI_ATTACHPIPE");
+  }
+});

@@ -57,3 +57,17 @@ Deno.test("exit files: decimal code without newline; oom files in bundle and per
   assert.equal(Deno.readTextFileSync(`${d}/persist/oom`), "");
   Deno.removeSync(d, { recursive: true });
 });
+
+Deno.test("atomic write: a 255-byte file name (a 248-char container id and more) still works", () => {
+  const d = Deno.makeTempDirSync();
+  try {
+    for (const len of [248, 255]) {
+      const name = "a".repeat(len);
+      writeFileAtomic(`${d}/${name}`, "0");
+      assert.equal(Deno.readTextFileSync(`${d}/${name}`), "0");
+    }
+    assert.deepEqual([...Deno.readDirSync(d)].filter((e) => e.name.startsWith(".")), []);
+  } finally {
+    Deno.removeSync(d, { recursive: true });
+  }
+});
