@@ -4,6 +4,8 @@
 #   host   integration: real runc containers on this host's cgroups
 #   podman podman 4.3 itself with ocimon as its monitor (runc, this host's cgroups)
 #   podman-conmon  the same tests with conmon, proving they test podman's contract
+#   crio   ocimon driven as CRI-O's source drives its monitor (tests/crio/driver.ts)
+#   crio-conmon    the same tests with conmon 2.1.6, the control
 #   vm     the host lane again inside a cgroup v2 VM, with runc and crun
 # Each lane ends with "LANE: N passed, N failed, N skipped"; the last line
 # adds them up. Exit status is non-zero if any lane failed.
@@ -19,7 +21,7 @@ export OCIMON_BIN=${OCIMON_BIN:-$root/bin/ocimon}
 [ "${OCIMON_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh || exit 1
 
 lanes=("$@")
-[ ${#lanes[@]} -gt 0 ] || lanes=(unit host podman podman-conmon vm)
+[ ${#lanes[@]} -gt 0 ] || lanes=(unit host podman podman-conmon crio crio-conmon vm)
 
 total_pass=0 total_fail=0 total_skip=0 failed_lanes=()
 
@@ -55,6 +57,8 @@ for lane in "${lanes[@]}"; do
     host) deno_lane host tests/integration ;;
     podman) deno_lane podman tests/podman ;;
     podman-conmon) OCIMON_PODMAN_MONITOR=/usr/bin/conmon deno_lane podman-conmon tests/podman ;;
+    crio) deno_lane crio tests/crio ;;
+    crio-conmon) OCIMON_CRIO_MONITOR=/usr/bin/conmon deno_lane crio-conmon tests/crio ;;
     vm)
       out=$(mktemp)
       bash scripts/vm_lane.sh 2>&1 | tee "$out"
@@ -62,7 +66,7 @@ for lane in "${lanes[@]}"; do
       summarize vm "$rc" "$(grep -E '^vm-total: ' "$out" | tail -1)"
       rm -f "$out"
       ;;
-    *) echo "unknown lane '$lane' (unit, host, podman, podman-conmon, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
+    *) echo "unknown lane '$lane' (unit, host, podman, podman-conmon, crio, crio-conmon, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
   esac
 done
 

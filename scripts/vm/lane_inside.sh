@@ -1,12 +1,12 @@
 #!/bin/sh
 # Runs inside the cgroup v2 VM (see scripts/vm_lane.sh): the host
-# integration tests and the cgroup v2 tests, once per runtime, then the
-# podman lane; one closing line per part and a total.
+# integration tests, the cgroup v2 tests, the podman lane and the crio lane,
+# once per runtime; one closing line per part and a total.
 cd "$(dirname "$0")/../.."
 export NO_COLOR=1 OCIMON_TEST_TMP=/tmp/ocimon-tests
 export OCIMON_OOM_RUNS=${OCIMON_OOM_RUNS:-10} OCIMON_PODMAN_OOM_RUNS=${OCIMON_PODMAN_OOM_RUNS:-10}
 runtimes=${OCIMON_VM_RUNTIMES:-runc crun}
-parts=${OCIMON_VM_PARTS:-host cgroup_v2 podman}
+parts=${OCIMON_VM_PARTS:-host cgroup_v2 podman crio}
 tp=0 tf=0 ts=0
 
 part() {
@@ -33,6 +33,7 @@ for rt in $runtimes; do
       host) OCIMON_TEST_RUNTIME=$rt part "host-$rt" tests/integration ;;
       cgroup_v2) OCIMON_TEST_RUNTIME=$rt part "cgroup-v2-$rt" tests/cgroup_v2 ;;
       podman) OCIMON_TEST_RUNTIME=$rt part "podman-$rt" tests/podman ;;
+      crio) OCIMON_TEST_RUNTIME=$rt part "crio-$rt" tests/crio ;;
     esac
   done
 done
