@@ -281,6 +281,7 @@ function checkExecAttach(v: Values, exec: boolean): void {
 
 function buildConfig(v: Values, cwd: string): Config {
   const exec = v.exec === true;
+  if (v["exec-attach"] === true) checkExecAttach(v, exec);
   const cid = str(v, "cid");
   if (cid === undefined) {
     throw new UsageError("option --cid is required (container ID)");
@@ -320,8 +321,6 @@ function buildConfig(v: Values, cwd: string): Config {
       throw new UsageError(`option --bundle: ${bundle} has no config.json`);
     }
   }
-
-  if (v["exec-attach"] === true) checkExecAttach(v, exec);
 
   const execProcessSpec = str(v, "exec-process-spec");
   if (exec && execProcessSpec === undefined) {

@@ -57,6 +57,15 @@ Deno.test('create, start, exit: {"pid": N}, conmon-pidfile, exits/ID, PERSIST/ex
   });
 });
 
+Deno.test("a 248-character container id: exit files written (temp names fit NAME_MAX)", async () => {
+  await withCrio(async (crio, track) => {
+    const id = `${Deno.pid}x`.padEnd(248, "c");
+    const c = track(await crio.createContainer({ args: ["sh", "-c", "exit 6"], id }));
+    await c.start();
+    assert.equal((await c.waitExit()).exitCode, 6);
+  });
+});
+
 Deno.test("OOM: BUNDLE/oom read once after the exit says OOMKilled", async () => {
   await withCrio(async (crio, track) => {
     const c = track(

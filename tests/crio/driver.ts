@@ -34,7 +34,7 @@ import { makeBundle } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
 import { readIfExists, sleep, waitFor } from "../support/harness.ts";
 
-export const MONITOR = Deno.env.get("OCIMON_CRIO_MONITOR") ?? OCIMON_BIN;
+export const MONITOR = Deno.env.get("OCIMON_CRIO_MONITOR") || OCIMON_BIN;
 
 /** internal/oci/runtime_oci.go: maxExecSyncSize, the cap on an ExecSync's output (16 MiB). */
 export const MAX_EXEC_SYNC_SIZE = 16 * 1024 * 1024;
@@ -193,6 +193,8 @@ export class ExecSyncError extends Error {
 
 export interface CreateOptions {
   args: string[];
+  /** The container id (default: a short unique one; CRI-O's are 64 hex digits). */
+  id?: string;
   terminal?: boolean;
   stdin?: boolean;
   stdinOnce?: boolean;
@@ -288,10 +290,11 @@ export class Crio {
    * value, `{"pid": N}`, read from the sync pipe.
    */
   async createContainer(opts: CreateOptions): Promise<Container> {
-    const id = `crio${Deno.pid}x${++seq}`;
+    const id = opts.id ?? `crio${Deno.pid}x${++seq}`;
+    ++seq;
     const name = `k8s_ctr-${seq}_pod_ns_uid_0`;
     // Bundle (run dir) and persist dir (data dir) are different directories.
-    const bundle = makeBundle(join(this.base, "run"), id, {
+    const bundle = makeBundle(join(this.base, "run"), `userdata${seq}`, {
       args: opts.args,
       terminal: opts.terminal,
       memoryLimit: opts.memoryLimit,
@@ -330,7 +333,7 @@ export class Crio {
     const [parentSync, childSync] = socketPair();
     const [childStart, parentStart] = socketPair();
     // CRI-O's own stdio (the journal under systemd): a file here.
-    const errPath = join(this.base, `${id}.monitor-output`);
+    const errPath = join(dir, "monitor-output");
     const errW = openRaw(errPath, O_WRONLY | O_CREAT | O_CLOEXEC);
     const pid = spawn({
       path: this.monitor,
