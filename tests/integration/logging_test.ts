@@ -268,7 +268,7 @@ for (const [monitor, bin] of MONITORS) {
 
   Deno.test(`[${monitor}] --log-global-size-max stops logging at that many bytes`, async () => {
     // 1 MiB of 100-byte lines against a 64 KiB cap (CRI-O passes 16 MiB for ExecSync).
-    const script = "yes $(head -c 99 /dev/zero | tr '\\0' a) | head -c 1048576";
+    const script = `yes ${"a".repeat(99)} | head -c 1048576`;
     const cap = 65536;
     const c = await launchWith(bin, {
       name: "globalmax",
