@@ -6,6 +6,8 @@
 #   podman-conmon  the same tests with conmon, proving they test podman's contract
 #   crio   ocimon driven as CRI-O's source drives its monitor (tests/crio/driver.ts)
 #   crio-conmon    the same tests with conmon 2.1.6, the control
+#   journald  the journald log driver against a journald of its own (scripts/with_journald.sh)
+#   journald-conmon  the same tests with conmon, less what only ocimon has
 #   vm     the host lane again inside a cgroup v2 VM, with runc and crun
 # Each lane ends with "LANE: N passed, N failed, N skipped"; the last line
 # adds them up. Exit status is non-zero if any lane failed.
@@ -21,17 +23,18 @@ export OCIMON_BIN=${OCIMON_BIN:-$root/bin/ocimon}
 [ "${OCIMON_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh || exit 1
 
 lanes=("$@")
-[ ${#lanes[@]} -gt 0 ] || lanes=(unit host podman podman-conmon crio crio-conmon vm)
+[ ${#lanes[@]} -gt 0 ] || lanes=(unit host journald journald-conmon podman podman-conmon crio crio-conmon vm)
 
 total_pass=0 total_fail=0 total_skip=0 failed_lanes=()
 
 # Runs `deno test` on the given paths and prints the lane's closing line.
+# LANE_WRAP, if set, is a command that runs deno (scripts/with_journald.sh).
 deno_lane() {
   local lane=$1
   shift
   local out rc
   out=$(mktemp)
-  deno test --allow-all --no-config --quiet "$@" 2>&1 | tee "$out"
+  ${LANE_WRAP:-} deno test --allow-all --no-config --quiet "$@" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   summarize "$lane" "$rc" "$(grep -E '^(ok|FAILED) \| ' "$out" | tail -1)"
   rm -f "$out"
@@ -59,6 +62,10 @@ for lane in "${lanes[@]}"; do
     podman-conmon) OCIMON_PODMAN_MONITOR=/usr/bin/conmon deno_lane podman-conmon tests/podman ;;
     crio) deno_lane crio tests/crio ;;
     crio-conmon) OCIMON_CRIO_MONITOR=/usr/bin/conmon deno_lane crio-conmon tests/crio ;;
+    journald) LANE_WRAP=scripts/with_journald.sh deno_lane journald tests/journald ;;
+    journald-conmon)
+      OCIMON_BIN=/usr/bin/conmon LANE_WRAP=scripts/with_journald.sh deno_lane journald-conmon tests/journald
+      ;;
     vm)
       out=$(mktemp)
       bash scripts/vm_lane.sh 2>&1 | tee "$out"
@@ -66,7 +73,7 @@ for lane in "${lanes[@]}"; do
       summarize vm "$rc" "$(grep -E '^vm-total: ' "$out" | tail -1)"
       rm -f "$out"
       ;;
-    *) echo "unknown lane '$lane' (unit, host, podman, podman-conmon, crio, crio-conmon, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
+    *) echo "unknown lane '$lane' (unit, host, journald, journald-conmon, podman, podman-conmon, crio, crio-conmon, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
   esac
 done
 

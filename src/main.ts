@@ -29,6 +29,16 @@ async function main(argv: string[]): Promise<number> {
   const cfg = parsed.config;
   let logFiles: number[] | undefined;
   if (!isDaemon()) {
+    if (cfg.logDrivers.some((d) => d.kind === "journald")) {
+      // Checked before anything is made: a host without libsystemd gets one line.
+      const { JournalClient } = await import("./sys/libsystemd.ts");
+      try {
+        JournalClient.open();
+      } catch (err) {
+        console.error(`ocimon: ${(err as Error).message}`);
+        return 1;
+      }
+    }
     if (cfg.cgroup) {
       const { joinCgroup } = await import("./cgroup/join.ts");
       try {

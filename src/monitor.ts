@@ -22,7 +22,7 @@ import {
   type OutputSource,
   type StdioPipes,
 } from "./io/container_io.ts";
-import { type LogSinks, openLogSinks } from "./io/log_sinks.ts";
+import { loadLogDrivers, type LogSinks, openLogSinks } from "./io/log_sinks.ts";
 import {
   ATTACH_PIPE_ENV,
   ParentPipe,
@@ -173,7 +173,7 @@ export async function monitorContainer(
   let endpoints: ContainerEndpoints;
   try {
     // The logs exist before the container does (and before its exec starts).
-    logSinks = openLogSinks(cfg, hooks.logFiles);
+    logSinks = openLogSinks(cfg, hooks.logFiles, await loadLogDrivers(cfg));
     endpoints = new ContainerEndpoints(cfg, poller, () => logSinks?.reopen());
   } catch (err) {
     return await fail(`cannot set up the container's I/O: ${errorText(err)}`);
@@ -305,6 +305,7 @@ export async function monitorContainer(
     { oomKilled: false, oomKillCount: 0, source: "none" };
   watcher?.close();
   const memory = cg ? readMemoryUsage(cg.dir, cg.version) : { peak: null, limit: null };
+  await logSinks.settle();
   logSinks.close();
   forward.forEach((off) => off());
 

@@ -35,7 +35,6 @@ export function k8sLogPaths(cfg: Config): string[] {
  * the other drivers can be used. Returns the descriptors in order.
  */
 export function openLogFiles(cfg: Config): number[] {
-  checkJournald(cfg);
   const fds: number[] = [];
   try {
     for (const path of k8sLogPaths(cfg)) {
@@ -52,19 +51,6 @@ export function openLogFiles(cfg: Config): number[] {
     throw err;
   }
   return fds;
-}
-
-/**
- * Where the journald driver plugs in before anything is created (helper
- * "sd": check that libsystemd can be loaded here; the sink itself is made
- * in log_sinks.ts). Until then the driver is refused.
- */
-function checkJournald(cfg: Config): void {
-  if (cfg.logDrivers.some((d) => d.kind === "journald")) {
-    throw new LogSetupError(
-      "the journald log driver is not supported by this ocimon yet; use k8s-file:PATH",
-    );
-  }
 }
 
 /**

@@ -7,39 +7,80 @@ import type { Config } from "../cli/config.ts";
 import type { OutputSink } from "./container_io.ts";
 import { K8sFileLog } from "./k8s_file.ts";
 import { k8sLogPaths } from "./log_files.ts";
+import type { Stream } from "./k8s_file.ts";
 
 export interface LogSinks {
   sinks: OutputSink[];
   /** Reopens every log file (the `ctl` reopen message). Never throws. */
   reopen(): void;
+  /** Waits, boundedly, for sends under way (before close). */
+  settle(): Promise<void>;
   close(): void;
+}
+
+interface Sink {
+  write(stream: Stream, data: Uint8Array): void;
+  reopen?(): void;
+  settle?(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Drivers whose code loads only when used: the journald driver binds
+ * libsystemd (src/io/journald.ts).
+ */
+export interface LoadedDrivers {
+  journald?: (say: (message: string) => void) => Sink;
+}
+
+export async function loadLogDrivers(cfg: Config): Promise<LoadedDrivers> {
+  if (!cfg.logDrivers.some((d) => d.kind === "journald")) return {};
+  const { JournaldLog } = await import("./journald.ts");
+  const { JournalClient } = await import("../sys/libsystemd.ts");
+  const client = JournalClient.open();
+  const fields = {
+    cid: cfg.cid,
+    name: cfg.name,
+    tag: cfg.logTag,
+    labels: cfg.logLabels,
+    noPartialFlag: cfg.noContainerPartialMessage,
+  };
+  return { journald: (say) => new JournaldLog(fields, say, client) };
 }
 
 /**
  * The sinks for the configured drivers. `fds` are the k8s-file logs the
  * launcher opened (log_files.ts), in order; without them the files are
- * opened here. Throws if a log cannot be opened.
+ * opened here. `loaded` are the drivers loadLogDrivers() loaded. Throws if a
+ * log cannot be opened.
  */
-export function openLogSinks(cfg: Config, fds?: readonly number[]): LogSinks {
+export function openLogSinks(
+  cfg: Config,
+  fds?: readonly number[],
+  loaded: LoadedDrivers = {},
+  say: (message: string) => void = (m) => console.error(`ocimon: ${m}`),
+): LogSinks {
   const limits = {
     sizeMax: cfg.logSizeMax,
     globalSizeMax: cfg.logGlobalSizeMax,
     rotate: cfg.logRotate,
     maxFiles: cfg.logMaxFiles,
   };
-  const files: K8sFileLog[] = [];
+  const sinks: Sink[] = [];
   try {
-    k8sLogPaths(cfg).forEach((path, i) => files.push(new K8sFileLog(path, limits, fds?.[i])));
+    k8sLogPaths(cfg).forEach((path, i) => sinks.push(new K8sFileLog(path, limits, fds?.[i])));
+    // One journal sink however often `-l journald` is given (as conmon).
+    if (loaded.journald) sinks.push(loaded.journald(say));
   } catch (err) {
-    files.forEach((f) => f.close());
+    sinks.forEach((f) => f.close());
     throw err;
   }
-  const sinks: OutputSink[] = files.map((f) => (stream, data) => f.write(stream, data));
-  // The journald sink (helper "sd", src/io/journald.ts) plugs in here, loaded
-  // only when the driver is used; log_files.ts refuses the driver until then.
   return {
-    sinks,
-    reopen: () => files.forEach((f) => f.reopen()),
-    close: () => files.forEach((f) => f.close()),
+    sinks: sinks.map((s) => (stream, data) => s.write(stream, data)),
+    reopen: () => sinks.forEach((s) => s.reopen?.()),
+    settle: async () => {
+      await Promise.all(sinks.map((s) => s.settle?.()));
+    },
+    close: () => sinks.forEach((s) => s.close()),
   };
 }

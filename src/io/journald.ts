@@ -1,0 +1,361 @@
+/**
+ * The journald log driver: each line of container output becomes one entry
+ * in the systemd journal, sent with libsystemd's sd_journal_sendv(3), with
+ * conmon's fields:
+ *
+ *     MESSAGE=<the line, newline included>   CONTAINER_ID_FULL=<cid>
+ *     PRIORITY=6 (stdout) or 3 (stderr)      CONTAINER_ID=<first 12 of cid>
+ *     CONTAINER_TAG=<--log-tag>              CONTAINER_NAME=<--name>
+ *     SYSLOG_IDENTIFIER=<tag, else name, else short id>
+ *     CONTAINER_PARTIAL_MESSAGE=true         (a piece of a longer line)
+ *     KEY=VALUE                              (each --log-label)
+ *
+ * Lines are cut as conmon main cuts them: the start of a line that has no
+ * newline yet waits (per stream, up to one read of 8192 bytes) for the
+ * rest; a line that outgrows that is sent in pieces marked partial; what
+ * still waits when the container is gone is sent, partial, at close. A line
+ * that starts with a syslog priority prefix "<N>" (N 0-7) is logged at that
+ * priority, without the prefix (conmon main; 2.1.x logs the prefix as text).
+ *
+ * The journal never stalls the container: libsystemd's socket is made
+ * non-blocking (src/sys/libsystemd.ts), entries the journal cannot take yet
+ * wait in a bounded queue and are retried; past the bound, or when the
+ * journal refuses outright (journald stopped), entries are dropped and
+ * counted, said once, and logging resumes when the journal takes entries
+ * again. conmon blocks on a full journal instead.
+ *
+ * @module
+ */
+import { STDIO_BUF_SIZE } from "./container_io.ts";
+import type { Stream } from "./k8s_file.ts";
+import { JournalClient } from "../sys/libsystemd.ts";
+import { strerror } from "../sys/libc.ts";
+
+/** What the entries say about the container (from the command line). */
+export interface JournalFields {
+  cid: string;
+  name?: string;
+  tag?: string;
+  /** "KEY=VALUE" each, validated by the command line. */
+  labels: readonly string[];
+  /** --no-container-partial-message */
+  noPartialFlag: boolean;
+}
+
+const NL = 0x0a;
+const SHORT_ID = 12;
+const PRIORITY_STDOUT = 6;
+const PRIORITY_STDERR = 3;
+const encoder = new TextEncoder();
+const MESSAGE_EQ = encoder.encode("MESSAGE=");
+
+/** One entry to be: the message bytes (a view, valid during the call only). */
+export type EmitEntry = (message: Uint8Array, priority: number, partial: boolean) => void;
+
+/**
+ * Cuts container output into journal entries as conmon main does; pure
+ * (no journal), so that the cutting can be tested on its own.
+ */
+export class JournalLineSplitter {
+  #held: Record<Stream, Uint8Array> = {
+    stdout: new Uint8Array(STDIO_BUF_SIZE),
+    stderr: new Uint8Array(STDIO_BUF_SIZE),
+  };
+  #heldLen: Record<Stream, number> = { stdout: 0, stderr: 0 };
+  #joined = new Uint8Array(2 * STDIO_BUF_SIZE);
+
+  /** Cuts one chunk; `emit` is called for each entry it completes. */
+  split(stream: Stream, chunk: Uint8Array, emit: EmitEntry): void {
+    if (chunk.length > 0) this.#cut(stream, chunk, emit);
+  }
+
+  /** Sends what still waits for the rest of its line, as a partial entry. */
+  flush(stream: Stream, emit: EmitEntry): void {
+    const n = this.#heldLen[stream];
+    if (n === 0) return;
+    this.#heldLen[stream] = 0;
+    emit(this.#held[stream].subarray(0, n), defaultPriority(stream), true);
+  }
+
+  #cut(stream: Stream, chunk: Uint8Array, emit: EmitEntry): void {
+    const held = this.#held[stream];
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(NL, start);
+      const partial = nl < 0;
+      const end = partial ? chunk.length : nl + 1;
+      const heldLen = this.#heldLen[stream];
+      if (partial && end - start < STDIO_BUF_SIZE - heldLen) {
+        held.set(chunk.subarray(start, end), heldLen);
+        this.#heldLen[stream] = heldLen + end - start;
+        return;
+      }
+      let priority = defaultPriority(stream);
+      let from = start;
+      if (heldLen === 0) {
+        const p = priorityPrefix(chunk, start, end);
+        if (p >= 0) {
+          priority = p;
+          from += 3;
+        }
+      }
+      let message: Uint8Array;
+      if (heldLen === 0) {
+        message = chunk.subarray(from, end);
+      } else {
+        const size = heldLen + end - from;
+        if (this.#joined.length < size) this.#joined = new Uint8Array(size);
+        this.#joined.set(held.subarray(0, heldLen));
+        this.#joined.set(chunk.subarray(from, end), heldLen);
+        message = this.#joined.subarray(0, size);
+        this.#heldLen[stream] = 0;
+      }
+      emit(message, priority, partial);
+      start = end;
+    }
+  }
+}
+
+function defaultPriority(stream: Stream): number {
+  return stream === "stderr" ? PRIORITY_STDERR : PRIORITY_STDOUT;
+}
+
+/** The priority of a line that starts "<N>" (N 0-7), or -1. */
+function priorityPrefix(b: Uint8Array, start: number, end: number): number {
+  if (end - start < 3 || b[start] !== 0x3c || b[start + 2] !== 0x3e) return -1;
+  const d = b[start + 1] - 0x30;
+  return d >= 0 && d <= 7 ? d : -1;
+}
+
+/**
+ * The fields of an entry other than MESSAGE, encoded once: all but PRIORITY
+ * and the partial flag are the same for every entry of a container.
+ */
+export class JournalEntryFields {
+  readonly idFull: Uint8Array<ArrayBuffer>;
+  readonly id: Uint8Array<ArrayBuffer>;
+  readonly tag?: Uint8Array<ArrayBuffer>;
+  readonly name?: Uint8Array<ArrayBuffer>;
+  readonly identifier: Uint8Array<ArrayBuffer>;
+  readonly partialFlag?: Uint8Array<ArrayBuffer>;
+  readonly labels: Uint8Array<ArrayBuffer>[];
+  readonly priorities: Uint8Array<ArrayBuffer>[];
+
+  constructor(f: JournalFields) {
+    const short = f.cid.slice(0, SHORT_ID);
+    this.idFull = encoder.encode(`CONTAINER_ID_FULL=${f.cid}`);
+    this.id = encoder.encode(`CONTAINER_ID=${short}`);
+    if (f.tag !== undefined) this.tag = encoder.encode(`CONTAINER_TAG=${f.tag}`);
+    if (f.name !== undefined) this.name = encoder.encode(`CONTAINER_NAME=${f.name}`);
+    // As conmon: the tag, else the name, else the short id.
+    this.identifier = encoder.encode(`SYSLOG_IDENTIFIER=${f.tag ?? f.name ?? short}`);
+    if (!f.noPartialFlag) this.partialFlag = encoder.encode("CONTAINER_PARTIAL_MESSAGE=true");
+    this.labels = f.labels.map((l) => encoder.encode(l));
+    this.priorities = [0, 1, 2, 3, 4, 5, 6, 7].map((p) => encoder.encode(`PRIORITY=${p}`));
+  }
+
+  /** The fields after MESSAGE, in conmon's order. */
+  rest(priority: number, partial: boolean): Uint8Array<ArrayBuffer>[] {
+    const out = [this.idFull, this.priorities[priority], this.id];
+    if (this.tag) out.push(this.tag);
+    if (this.name) out.push(this.name);
+    out.push(this.identifier);
+    if (partial && this.partialFlag) out.push(this.partialFlag);
+    out.push(...this.labels);
+    return out;
+  }
+}
+
+/** An entry that waits for the journal: its MESSAGE field is a copy. */
+interface Waiting {
+  message: Uint8Array<ArrayBuffer>;
+  priority: number;
+  partial: boolean;
+}
+
+/** Entries waiting for the first send to finish, at most. */
+export const QUEUE_MAX_BYTES = 4 * 1024 * 1024;
+/** After a send timed out, entries are dropped unsent for this long. */
+export const DROP_PAUSE_MS = 1000;
+const EAGAIN = 11;
+
+/** The sink: container output to the journal. */
+export class JournaldLog {
+  #splitter = new JournalLineSplitter();
+  #fields: JournalEntryFields;
+  #client: JournalClient;
+  #say: (message: string) => void;
+  #iov: BigUint64Array<ArrayBuffer>;
+  #message = new Uint8Array(MESSAGE_EQ.length + 2 * STDIO_BUF_SIZE);
+  /** Entries that came while the first send was under way. */
+  #queue: Waiting[] = [];
+  #queued = 0;
+  #connecting?: Promise<void>;
+  #dropped = 0;
+  #dropReason = "";
+  #pausedUntil = 0;
+  #emit: EmitEntry = (m, p, partial) => this.#entry(m, p, partial);
+  /** Pointers of the fixed fields, by identity of their buffers. */
+  #pointers = new Map<Uint8Array, bigint>();
+
+  constructor(
+    fields: JournalFields,
+    say: (message: string) => void,
+    client: JournalClient = JournalClient.open(),
+  ) {
+    this.#fields = new JournalEntryFields(fields);
+    this.#client = client;
+    this.#say = say;
+    this.#iov = this.#newIov();
+  }
+
+  #newIov(): BigUint64Array<ArrayBuffer> {
+    return new BigUint64Array(2 * (8 + this.#fields.labels.length));
+  }
+
+  write(stream: Stream, chunk: Uint8Array): void {
+    this.#splitter.split(stream, chunk, this.#emit);
+  }
+
+  /** Entries dropped so far. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  #entry(message: Uint8Array, priority: number, partial: boolean): void {
+    if (!this.#client.ready) return this.#enqueue(message, priority, partial);
+    if (this.#pausedUntil > 0) {
+      if (Date.now() < this.#pausedUntil) return this.#drop(this.#dropReason);
+      this.#pausedUntil = 0;
+    }
+    const size = MESSAGE_EQ.length + message.length;
+    if (this.#message.length < size) this.#message = new Uint8Array(size);
+    this.#message.set(MESSAGE_EQ);
+    this.#message.set(message, MESSAGE_EQ.length);
+    this.#result(this.#send(this.#iov, this.#message.subarray(0, size), priority, partial));
+  }
+
+  /** Accounts for one send's result. */
+  #result(r: number): void {
+    if (r >= 0) return this.#resumed();
+    if (r === -EAGAIN) {
+      // The journal took nothing for a while: stop offering for a while.
+      this.#pausedUntil = Date.now() + DROP_PAUSE_MS;
+      return this.#drop("the journal is not reading");
+    }
+    this.#drop(strerror(-r));
+  }
+
+  #send(
+    iov: BigUint64Array<ArrayBuffer>,
+    message: Uint8Array<ArrayBuffer>,
+    priority: number,
+    partial: boolean,
+  ): number {
+    return this.#client.sendv(iov, this.#fill(iov, message, priority, partial));
+  }
+
+  #fill(
+    iov: BigUint64Array<ArrayBuffer>,
+    message: Uint8Array<ArrayBuffer>,
+    priority: number,
+    partial: boolean,
+  ): number {
+    const rest = this.#fields.rest(priority, partial);
+    iov[0] = pointer(message);
+    iov[1] = BigInt(message.length);
+    for (let i = 0; i < rest.length; i++) {
+      const f = rest[i];
+      let p = this.#pointers.get(f);
+      if (p === undefined) this.#pointers.set(f, p = pointer(f));
+      iov[2 * i + 2] = p;
+      iov[2 * i + 3] = BigInt(f.length);
+    }
+    return rest.length + 1;
+  }
+
+  #enqueue(message: Uint8Array, priority: number, partial: boolean): void {
+    const size = MESSAGE_EQ.length + message.length;
+    if (this.#queued + size > QUEUE_MAX_BYTES) {
+      return this.#drop("the journal has not taken the first entry yet");
+    }
+    const copy = new Uint8Array(size);
+    copy.set(MESSAGE_EQ);
+    copy.set(message, MESSAGE_EQ.length);
+    this.#queue.push({ message: copy, priority, partial });
+    this.#queued += size;
+    if (!this.#connecting) this.#connect();
+  }
+
+  /** The first send, off the main thread; then what queued meanwhile. */
+  #connect(): void {
+    const first = this.#queue[0];
+    const iov = this.#newIov();
+    const n = this.#fill(iov, first.message, first.priority, first.partial);
+    this.#connecting = this.#client.connect(iov, n).then((r) => {
+      this.#queue.shift();
+      this.#queued -= first.message.length;
+      this.#result(r);
+      this.#offerQueue();
+    }, (err) => {
+      this.#say(`journald: cannot send to the journal: ${err}`);
+    });
+  }
+
+  /** Sends the queued entries in order (after the first send). */
+  #offerQueue(): void {
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    for (const e of queue) {
+      if (this.#pausedUntil > 0 && Date.now() < this.#pausedUntil) {
+        this.#drop(this.#dropReason);
+        continue;
+      }
+      this.#pausedUntil = 0;
+      this.#result(this.#send(this.#iov, e.message, e.priority, e.partial));
+    }
+  }
+
+  #drop(reason: string): void {
+    if (this.#dropReason === "" || reason !== this.#dropReason) {
+      this.#say(`journald: dropping log entries until the journal takes them again (${reason})`);
+      this.#dropReason = reason;
+    }
+    this.#dropped++;
+  }
+
+  #resumed(): void {
+    if (this.#dropReason === "") return;
+    this.#say(`journald: the journal takes entries again; ${this.#dropped} dropped so far`);
+    this.#dropReason = "";
+  }
+
+  /**
+   * Waits (at most `ms`) for a first send still under way, so that close()
+   * finds the queue sent.
+   */
+  async settle(ms = 1000): Promise<void> {
+    if (!this.#connecting || this.#client.ready) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.#connecting, new Promise((r) => timer = setTimeout(r, ms))]);
+    clearTimeout(timer);
+  }
+
+  /** Sends what still waits for the rest of its line; reports drops. */
+  close(): void {
+    this.#splitter.flush("stdout", this.#emit);
+    this.#splitter.flush("stderr", this.#emit);
+    if (!this.#client.ready && this.#queue.length > 0) {
+      // The first send never came back: the journal is not reading at all.
+      for (const _ of this.#queue) this.#drop("the journal did not take the first entry");
+      this.#queue = [];
+      this.#queued = 0;
+    }
+    if (this.#dropped > 0) this.#say(`journald: ${this.#dropped} log entries dropped in all`);
+  }
+}
+
+function pointer(b: Uint8Array<ArrayBuffer>): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+}
