@@ -4,7 +4,7 @@
  * ratio ocimon/conmon. Nothing here asserts on time; the figures are
  * printed as a table and written as JSON for comparing runs.
  *
- *   deno task bench [--quick] [--only lifecycle,podman,memory,oom,logs,scale] [--out FILE]
+ *   deno task bench [--quick] [--only lifecycle,podman,execsync,memory,oom,logs,scale] [--out FILE]
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import {
   sleep,
 } from "../tests/support/harness.ts";
 import { OCIMON_BIN, RUNTIME } from "../tests/support/env.ts";
+import { Crio, probeMonitor } from "../tests/crio/driver.ts";
 import { type Figure, median, percentile, printTable, type Row } from "./bench/report.ts";
 import { processCpuSeconds, processMemory } from "./bench/proc.ts";
 
@@ -179,6 +180,50 @@ async function podmanLifecycle() {
     ocimon: { median: floor, p10: floor, p90: floor, n: 1 },
     conmon: figure(run.conmon),
   });
+}
+
+// 1c. CRI-O's ExecSync (exec probes): one monitor process with --sync, run
+// as tests/crio/driver.ts runs it, into a running container.
+async function execSync() {
+  const n = QUICK ? 6 : 20;
+  const crios = new Map<MonitorName, Crio>();
+  const ctrs = new Map<MonitorName, Awaited<ReturnType<Crio["createContainer"]>>>();
+  try {
+    for (const m of MONITORS) {
+      const crio = new Crio(await probeMonitor(m.bin), false, RUNTIME, m.bin);
+      crios.set(m.name, crio);
+      const c = await crio.createContainer({ args: ["sleep", "600"] });
+      await c.start();
+      ctrs.set(m.name, c);
+    }
+    const exec = await alternate(n, async (m) => {
+      const t0 = performance.now();
+      const r = await crios.get(m.name)!.execSync(ctrs.get(m.name)!, ["true"]);
+      return r.exitCode === 0 ? performance.now() - t0 : undefined;
+    });
+    addRow("execsync (CRI-O)", "ExecSync of /bin/true", "ms", exec, "≤ 2× conmon");
+    const version = await alternate(n, async (m) => {
+      const t0 = performance.now();
+      const r = await new Deno.Command(m.bin, { args: ["--version"], stdout: "null" }).output();
+      return r.success ? performance.now() - t0 : undefined;
+    });
+    addRow("execsync (CRI-O)", "MONITOR --version (a bare process start)", "ms", version);
+    // ExecSync starts one monitor process (--sync): one start gap is the floor.
+    const floor = median(exec.conmon) + median(version.ocimon) - median(version.conmon);
+    rows.push({
+      section: "execsync (CRI-O)",
+      what: "floor: conmon's ExecSync + 1 × the --version gap",
+      unit: "ms",
+      ocimon: { median: floor, p10: floor, p90: floor, n: 1 },
+      conmon: figure(exec.conmon),
+    });
+  } finally {
+    for (const [name, c] of ctrs) {
+      await c.remove();
+      await crios.get(name)!.close();
+    }
+    for (const [name, crio] of crios) if (!ctrs.has(name)) await crio.close();
+  }
 }
 
 // 2. Memory of idle monitors.
@@ -385,6 +430,7 @@ async function scale() {
 const SECTIONS: Record<string, () => Promise<void>> = {
   lifecycle,
   podman: podmanLifecycle,
+  execsync: execSync,
   memory,
   oom,
   logs,
