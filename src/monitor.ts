@@ -170,6 +170,9 @@ export async function monitorContainer(
   const reaper = new ChildReaper().start();
   const poller = new Poller();
   let logSinks: LogSinks | undefined;
+  let notify: { close(): void } | undefined;
+  // Declared before anything can fail(), which reads it.
+  let forward: (() => void)[] = [];
   let endpoints: ContainerEndpoints;
   try {
     // The logs exist before the container does (and before its exec starts).
@@ -178,10 +181,21 @@ export async function monitorContainer(
   } catch (err) {
     return await fail(`cannot set up the container's I/O: ${errorText(err)}`);
   }
+  // --sdnotify-socket: the container's notifications reach the host through us.
+  if (cfg.sdnotifySocket) {
+    try {
+      const { NotifyProxy } = await import("./io/sd_notify.ts");
+      notify = new NotifyProxy(poller, cfg.bundle, cfg.sdnotifySocket, (m) => {
+        console.error(`ocimon: ${m}`);
+      });
+    } catch (err) {
+      return await fail(`cannot set up the sd-notify socket: ${errorText(err)}`);
+    }
+  }
 
   // Signals to the monitor go to the runtime, then to the container.
   let target = 0;
-  const forward = FORWARDED.map((sig) => {
+  forward = FORWARDED.map((sig) => {
     const handler = () => target > 0 && kill(target, SIGNO[sig]);
     Deno.addSignalListener(sig, handler);
     return () => Deno.removeSignalListener(sig, handler);
@@ -307,6 +321,7 @@ export async function monitorContainer(
   const memory = cg ? readMemoryUsage(cg.dir, cg.version) : { peak: null, limit: null };
   await logSinks.settle();
   logSinks.close();
+  notify?.close();
   forward.forEach((off) => off());
 
   const exitCode = timedOut ? TIMED_OUT_EXIT : exit.code;
@@ -376,11 +391,12 @@ export async function monitorContainer(
     sync.send(-1, message);
     sync.close();
     logSinks?.close();
+    notify?.close();
     endpoints?.close();
     if (endpoints?.pipes) closeParentEnds(endpoints.pipes);
     if (endpoints?.master !== undefined) closeQuietly(endpoints.master);
     poller.close();
-    forward?.forEach((off) => off());
+    forward.forEach((off) => off());
     await reaper.drain(2000);
     // As conmon: the exit command (podman's cleanup) runs even when create failed.
     await runExitCommandOnce();

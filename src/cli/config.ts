@@ -72,4 +72,8 @@ export interface Config {
   execAttach: boolean;
   execProcessSpec?: string;
   preserveFds: number;
+  /** The host's sd_notify socket, to relay the container's notifications to. */
+  sdnotifySocket?: string;
+  /** Also send the monitor's own diagnostics to syslog (the journal). */
+  syslog: boolean;
 }

@@ -204,8 +204,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "sdnotify-socket",
     kind: "string",
-    help: "Path to the host's sd_notify socket",
-    inert: true,
+    help:
+      "Relay the container's sd_notify messages (from BUNDLE/notify/notify.sock) to this socket",
   },
   {
     name: "seccomp-notify-socket",

@@ -428,5 +428,21 @@ function buildConfig(v: Values, cwd: string): Config {
     execAttach: v["exec-attach"] === true,
     execProcessSpec: execProcessSpec ? resolve(cwd, execProcessSpec) : undefined,
     preserveFds: parseInteger("preserve-fds", str(v, "preserve-fds"), 0),
+    sdnotifySocket: checkNotifySocket(str(v, "sdnotify-socket")),
+    syslog: v.syslog === true,
   };
+}
+
+/** A unix socket address: a path, or "@name" in the abstract namespace. */
+function checkNotifySocket(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  if (path === "" || path === "@") {
+    throw new UsageError("option --sdnotify-socket needs a socket path");
+  }
+  if (new TextEncoder().encode(path).length > 107) {
+    throw new UsageError(
+      `option --sdnotify-socket: '${path}' is too long for a unix socket address (107 bytes at most)`,
+    );
+  }
+  return path;
 }

@@ -152,6 +152,11 @@ Deno.test("bad input: one clear message naming the problem", () => {
   usageError([...base, "--api-version", "1.5"], /unexpected argument .1\.5./);
   usageError([...base, "--log-size-max", "1k"], /--log-size-max/);
   usageError([...base, "--exit-delay", ""], /--exit-delay/);
+  usageError([...base, "--sdnotify-socket", ""], /--sdnotify-socket needs a socket path/);
+  usageError(
+    [...base, "--sdnotify-socket", "/" + "x".repeat(107)],
+    /--sdnotify-socket: .* too long/,
+  );
   usageError(
     ["-c", "c", "-u", "u", "-r", join(dir, "nope"), "-b", bundle],
     /--runtime: .*nope is not an executable file/,

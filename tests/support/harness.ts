@@ -115,6 +115,8 @@ export interface MonitorOptions extends Partial<BundleOptions> {
   bundle?: string;
   /** Base directory (shared rootfs) for the bundle. */
   base?: string;
+  /** Directories to make in the bundle first (as podman makes BUNDLE/notify). */
+  mkdirs?: string[];
 }
 
 export class MonitoredContainer {
@@ -212,6 +214,7 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
       cgroupsPath: opts.cgroupsPath ?? `/ocimon-test/${cid}`,
     });
   Deno.mkdirSync(join(dir, "exits"));
+  for (const d of opts.mkdirs ?? []) Deno.mkdirSync(join(bundle, d), { recursive: true });
   Deno.mkdirSync(join(dir, "persist")); // podman creates it; conmon requires it
   const defaults: [string, string | undefined][] = [
     ["--api-version", "1"],
