@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists, launchMonitor, sleep, waitFor } from "../support/harness.ts";
 import { tempDir } from "../support/env.ts";
-import { check, cstr, errno, libc, O_CLOEXEC } from "../../src/sys/libc.ts";
+import { check, errno, libc, O_CLOEXEC } from "../../src/sys/libc.ts";
 import { OCIMON_BIN } from "../support/env.ts";
 
 const IS_CONMON = OCIMON_BIN.endsWith("conmon");
