@@ -268,14 +268,23 @@ Deno.test('ExecSync -T: the exec\'s process group is killed, {-1, "command timed
   });
 });
 
-Deno.test("ExecSync -t: the exec gets a terminal", async () => {
-  await withCrio(async (crio, track) => {
-    const c = await running(crio, track, true);
-    const r = await crio.execSync(c, ["sh", "-c", "tty; echo hi; exit 4"]);
-    assert.equal(r.exitCode, 4);
-    assert.match(r.stdout, /^\/dev\/pts\/\d+\r?\nhi\r?\n$/);
-    await c.stop("KILL", 0);
-  });
+// In the cgroup v2 VM runc and crun fail an exec with a terminal before any
+// monitor is involved ("open /dev/ptmx: no such device"), with conmon as with
+// ocimon (see the podman lane): there it is reported skipped.
+const IN_VM = Deno.env.get("OCIMON_VM_GUEST") === "1";
+Deno.test({
+  name: "ExecSync -t: the exec gets a terminal" +
+    (IN_VM ? " [skipped in the VM: runtimes cannot open /dev/ptmx there]" : ""),
+  ignore: IN_VM,
+  async fn() {
+    await withCrio(async (crio, track) => {
+      const c = await running(crio, track, true);
+      const r = await crio.execSync(c, ["sh", "-c", "tty; echo hi; exit 4"]);
+      assert.equal(r.exitCode, 4);
+      assert.match(r.stdout, /^\/dev\/pts\/\d+\r?\nhi\r?\n$/);
+      await c.stop("KILL", 0);
+    });
+  },
 });
 
 Deno.test("ExecSync: two at once, each with its own output and exit code", async () => {
