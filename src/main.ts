@@ -62,9 +62,6 @@ async function main(argv: string[]): Promise<number> {
       const { daemonize } = await import("./daemon.ts");
       return daemonize(cfg, argv, logFiles);
     }
-  } else {
-    const { inheritLogFiles } = await import("./io/log_files.ts");
-    logFiles = inheritLogFiles();
   }
 
   const { protectFromOomKiller } = await import("./runtime/oci_runtime.ts");

@@ -73,7 +73,7 @@ export interface K8sLogLimits {
   sizeMax?: number;
   /** Bytes written in all, across start-overs; past it nothing more is logged. -1: no limit. */
   globalSizeMax?: number;
-  /** Rotate to PATH.1 … PATH.maxFiles instead of starting over. */
+  /** Rotate to PATH.1 ... PATH.maxFiles instead of starting over. */
   rotate?: boolean;
   maxFiles?: number;
 }
@@ -251,7 +251,7 @@ export class K8sFileLog {
     this.#adopt(fd);
   }
 
-  /** --log-rotate: PATH.N-1 → PATH.N … PATH → PATH.1, and a new file at PATH. */
+  /** --log-rotate: PATH.N-1 to PATH.N, ..., PATH to PATH.1, and a new file at PATH. */
   #rotate(): void {
     const tmp = `${this.path}.new`;
     const fd = this.#openFresh(tmp, "rotate");

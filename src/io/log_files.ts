@@ -4,18 +4,17 @@
  * outside --log-allowlist-dir) is one clear line and exit 1 from the
  * launcher, before the runtime runs and before any socket or FIFO exists.
  * The launcher opens the k8s-file logs and the monitor proper inherits the
- * descriptors by number (as conmon's fork would), named in LOG_FDS_ENV.
+ * descriptors by number (as conmon's fork would), named in LOG_FDS_ENV. This
+ * module is the launcher's: the monitor proper does not load it.
  *
  * @module
  */
 import type { Config } from "../cli/config.ts";
 import { basename, dirname, join } from "../util/path.ts";
-import { closeQuietly, setCloexec } from "../sys/fd.ts";
+import { closeQuietly } from "../sys/fd.ts";
 import { SysError } from "../sys/libc.ts";
 import { openK8sLogFile } from "./k8s_file.ts";
-
-/** Set in the monitor proper's environment: its k8s-file logs' descriptors, in order. */
-export const LOG_FDS_ENV = "_OCIMON_LOG_FDS";
+import { k8sLogPaths, LOG_FDS_ENV } from "./log_sinks.ts";
 
 /** A log that cannot be used: the message is the one line the caller sees. */
 export class LogSetupError extends Error {
@@ -25,14 +24,9 @@ export class LogSetupError extends Error {
   }
 }
 
-/** The k8s-file log paths, in --log-path order. */
-export function k8sLogPaths(cfg: Config): string[] {
-  return cfg.logDrivers.flatMap((d) => (d.kind === "k8s-file" ? [d.path] : []));
-}
-
 /**
- * Opens every k8s-file log (creating the file, never a directory) and checks
- * the other drivers can be used. Returns the descriptors in order.
+ * Opens every k8s-file log (creating the file, never a directory), within
+ * --log-allowlist-dir. Returns the descriptors in order.
  */
 export function openLogFiles(cfg: Config): number[] {
   const fds: number[] = [];
@@ -91,18 +85,4 @@ function checkAllowed(path: string, dirs: readonly string[]): void {
 /** The environment entry that hands the descriptors to the monitor proper. */
 export function logFdsEnvEntry(fds: readonly number[]): string {
   return `${LOG_FDS_ENV}=${fds.join(",")}`;
-}
-
-/**
- * In the monitor proper: the descriptors the launcher opened, made
- * close-on-exec again so that no runtime inherits them. Undefined when the
- * launcher handed none over (then the monitor opens the logs itself).
- */
-export function inheritLogFiles(): number[] | undefined {
-  const value = Deno.env.get(LOG_FDS_ENV);
-  if (value === undefined) return undefined;
-  Deno.env.delete(LOG_FDS_ENV);
-  const fds = value === "" ? [] : value.split(",").map(Number);
-  for (const fd of fds) setCloexec(fd, true);
-  return fds;
 }
