@@ -85,6 +85,7 @@ export function openK8sLogFile(path: string): number {
 
 const LOG_MODE = 0o640;
 const EINTR = 4;
+const SEEK_CUR = 1;
 const NEWLINE = new Uint8Array([NL]);
 
 /**
@@ -171,8 +172,10 @@ export class K8sFileLog {
     while (off < data.length) {
       const n = this.#writeSome(off === 0 ? data : data.subarray(off));
       if (n < 0) {
-        this.#torn = off > 0;
-        return this.#drop(data.length - off, -n);
+        // Keep the whole records that made it; take back the piece of one that did not.
+        const keep = off > 0 ? data.lastIndexOf(NL, off - 1) + 1 : 0;
+        if (off > keep) this.#torn = !this.#unwrite(off - keep);
+        return this.#drop(data.length - keep, -n);
       }
       off += n;
     }
@@ -191,6 +194,16 @@ export class K8sFileLog {
       const e = errno();
       if (e !== EINTR) return -e;
     }
+  }
+
+  /** Cuts the last `bytes` written off the file again; false if it cannot. */
+  #unwrite(bytes: number): boolean {
+    // With O_APPEND the offset is the end of what was just written.
+    const end = Number(libc.lseek(this.#fd, 0n, SEEK_CUR));
+    if (end < bytes || libc.ftruncate(this.#fd, BigInt(end - bytes)) !== 0) return false;
+    this.#written -= bytes;
+    this.#total -= bytes;
+    return true;
   }
 
   #drop(bytes: number, code = 0): void {
