@@ -262,11 +262,12 @@ Deno.test('ExecSync -T: the exec\'s process group is killed, {-1, "command timed
   await withCrio(async (crio, track) => {
     const c = await running(crio, track);
     const t0 = Date.now();
-    const r = await crio.execSync(c, ["sh", "-c", "sleep 31 & sleep 32"], 1);
+    // Durations no other test on the machine uses: they name the processes.
+    const r = await crio.execSync(c, ["sh", "-c", "sleep 3171 & sleep 3172"], 1);
     assert.deepEqual(r, { stdout: "", stderr: "command timed out", exitCode: -1, logBytes: 0 });
     assert(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
     await waitFor(
-      () => (processesMentioning("sleep 3").length === 0 ? true : undefined),
+      () => (processesMentioning("sleep 317").length === 0 ? true : undefined),
       5000,
       "the exec's processes to be gone",
     );
