@@ -172,9 +172,18 @@ Deno.test("a log that cannot be written (/dev/full) drops and counts, never thro
   const dir = Deno.makeTempDirSync();
   const full = fullDevice(dir);
   const log = new K8sFileLog(full);
-  for (let i = 0; i < 5; i++) log.write("stdout", enc("x".repeat(5000) + "\n"));
+  const said: string[] = [];
+  const consoleError = console.error;
+  console.error = (m: string) => said.push(m);
+  try {
+    for (let i = 0; i < 5; i++) log.write("stdout", enc("x".repeat(5000) + "\n"));
+  } finally {
+    console.error = consoleError;
+  }
   assert.equal(log.droppedWrites, 5);
   assert(log.droppedBytes > 25000);
+  assert.equal(said.length, 1, "said once");
+  assert.match(said[0], /^ocimon: log .*full: cannot write \(No space left on device\)/);
   log.close();
   Deno.removeSync(dir, { recursive: true });
 });
