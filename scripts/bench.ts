@@ -4,15 +4,17 @@
  * ratio ocimon/conmon. Nothing here asserts on time; the figures are
  * printed as a table and written as JSON for comparing runs.
  *
- *   deno task bench [--quick] [--only lifecycle,podman,execsync,memory,oom,logs,scale] [--out FILE]
+ *   deno task bench [--quick] [--only lifecycle,podman,execsync,memory,oom,logs,journald,scale] [--out FILE]
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { ensureRootfs, makeBundle, OOM_ARGS } from "../tests/support/bundle.ts";
 import {
+  exists,
   launchMonitor,
   type MonitoredContainer,
   readIfExists,
+  run,
   sleep,
 } from "../tests/support/harness.ts";
 import { OCIMON_BIN, RUNTIME } from "../tests/support/env.ts";
@@ -406,6 +408,64 @@ async function logDigest(path: string): Promise<string> {
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// 4b. Log throughput to the journal (-l journald): needs a running journald
+// (bench.sh starts one of its own, scripts/with_journald.sh, where none runs).
+async function journald() {
+  if (!exists("/run/systemd/journal/socket")) {
+    throw new Error("no journald: run `deno task bench --only journald` (it starts one)");
+  }
+  const lines = QUICK ? 50_000 : 200_000;
+  const data = join(work, "jdata");
+  Deno.mkdirSync(data, { recursive: true });
+  const file = join(data, "lines.txt");
+  const line = "x".repeat(99) + "\n";
+  Deno.writeTextFileSync(file, line.repeat(lines));
+  const secs: Record<MonitorName, number[]> = { ocimon: [], conmon: [] };
+  const cpu: Record<MonitorName, number[]> = { ocimon: [], conmon: [] };
+  const kept: Record<MonitorName, number[]> = { ocimon: [], conmon: [] };
+  const rounds = QUICK ? 1 : 3;
+  for (let i = 0; i < rounds; i++) {
+    for (const m of i % 2 ? [...MONITORS].reverse() : MONITORS) {
+      const bundle = makeBundle(work, `jd-${m.name}-${i}`, { args: ["cat", "/data/lines.txt"] });
+      addBindMount(bundle, data, "/data");
+      const c = await runOne(m, "journald-bench", [], {
+        bundle,
+        drop: [...(monitorArgs(m.name).drop ?? []), "--log-path"],
+        extra: ["--full-attach", "--log-path", "journald:"],
+      });
+      try {
+        await c.sync.next();
+        const mon = c.monitorPid();
+        let lastCpu = 0;
+        const sampler = setInterval(() => (lastCpu = processCpuSeconds(mon) ?? lastCpu), 20);
+        const t0 = performance.now();
+        await c.start();
+        await c.exitCode(600_000);
+        secs[m.name].push((performance.now() - t0) / 1000);
+        clearInterval(sampler);
+        cpu[m.name].push(lastCpu);
+        await run(["journalctl", "--sync"]);
+        const n = await run([
+          "sh",
+          "-c",
+          `journalctl -o json --output-fields=PRIORITY CONTAINER_ID_FULL=${c.cid} | wc -l`,
+        ]);
+        kept[m.name].push(Number(n.stdout.trim()));
+      } finally {
+        await c.cleanup();
+      }
+    }
+  }
+  const what = `${lines} lines of 100 B (-l journald), until the exit file`;
+  addRow("journald throughput", what, "s", secs);
+  addRow("journald throughput", "entries/s", "1/s", {
+    ocimon: secs.ocimon.map((x) => lines / x),
+    conmon: secs.conmon.map((x) => lines / x),
+  }, "≥ conmon");
+  addRow("journald throughput", "monitor CPU", "s", cpu);
+  addRow("journald throughput", `entries in the journal (of ${lines})`, "", kept, "all");
+}
+
 // 5. Scale: many containers at once.
 async function scale() {
   const count = QUICK ? 10 : 50;
@@ -434,6 +494,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   memory,
   oom,
   logs,
+  journald,
   scale,
 };
 

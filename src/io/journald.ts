@@ -17,12 +17,14 @@
  * that starts with a syslog priority prefix "<N>" (N 0-7) is logged at that
  * priority, without the prefix (conmon main; 2.1.x logs the prefix as text).
  *
- * The journal never stalls the container: libsystemd's socket is made
- * non-blocking (src/sys/libsystemd.ts), entries the journal cannot take yet
- * wait in a bounded queue and are retried; past the bound, or when the
- * journal refuses outright (journald stopped), entries are dropped and
- * counted, said once, and logging resumes when the journal takes entries
- * again. conmon blocks on a full journal instead.
+ * The journal never stalls the container. A slow journal is waited for, as
+ * conmon does, but each send waits at most SEND_TIMEOUT_MS (twice, inside
+ * libsystemd: src/sys/libsystemd.ts), and a journal that took nothing for
+ * PATIENCE sends counts as not reading (journald frozen): then entries are
+ * dropped unsent for DROP_PAUSE_MS, counted and said once, and one send
+ * tells whether it reads again. A journal that refuses (journald stopped:
+ * its socket left with nobody reading) costs each entry one failed send.
+ * conmon blocks on a journal that does not read, for as long as it lasts.
  *
  * @module
  */
@@ -175,8 +177,13 @@ interface Waiting {
 
 /** Entries waiting for the first send to finish, at most. */
 export const QUEUE_MAX_BYTES = 4 * 1024 * 1024;
-/** After a send timed out, entries are dropped unsent for this long. */
-export const DROP_PAUSE_MS = 1000;
+/**
+ * Sends of one entry before the journal counts as not reading: each waits
+ * up to twice SEND_TIMEOUT_MS (libsystemd tries a second way), so 2 s.
+ */
+const PATIENCE = 4;
+/** Once the journal counts as not reading, entries are dropped unsent for this long. */
+export const DROP_PAUSE_MS = 5000;
 const EAGAIN = 11;
 
 /** The sink: container output to the journal. */
@@ -185,8 +192,15 @@ export class JournaldLog {
   #fields: JournalEntryFields;
   #client: JournalClient;
   #say: (message: string) => void;
-  #iov: BigUint64Array<ArrayBuffer>;
-  #message = new Uint8Array(MESSAGE_EQ.length + 2 * STDIO_BUF_SIZE);
+  /**
+   * One iovec array per (priority, partial): the fixed fields' slots are
+   * filled once, so a send writes only MESSAGE's pointer and length (the
+   * monitor may run without V8's optimizing tiers: per-entry work counts).
+   */
+  #iovs: (BigUint64Array<ArrayBuffer> | undefined)[] = [];
+  #counts: number[] = [];
+  #message = withPrefix(new Uint8Array(MESSAGE_EQ.length + 2 * STDIO_BUF_SIZE));
+  #messagePtr = pointer(this.#message);
   /** Entries that came while the first send was under way. */
   #queue: Waiting[] = [];
   #queued = 0;
@@ -195,8 +209,6 @@ export class JournaldLog {
   #dropReason = "";
   #pausedUntil = 0;
   #emit: EmitEntry = (m, p, partial) => this.#entry(m, p, partial);
-  /** Pointers of the fixed fields, by identity of their buffers. */
-  #pointers = new Map<Uint8Array, bigint>();
 
   constructor(
     fields: JournalFields,
@@ -206,11 +218,22 @@ export class JournaldLog {
     this.#fields = new JournalEntryFields(fields);
     this.#client = client;
     this.#say = say;
-    this.#iov = this.#newIov();
   }
 
-  #newIov(): BigUint64Array<ArrayBuffer> {
-    return new BigUint64Array(2 * (8 + this.#fields.labels.length));
+  /** The iovec array for entries of this priority and partialness (slots 0, 1: MESSAGE). */
+  #iovFor(priority: number, partial: boolean): BigUint64Array<ArrayBuffer> {
+    const k = 2 * priority + (partial ? 1 : 0);
+    const ready = this.#iovs[k];
+    if (ready) return ready;
+    const rest = this.#fields.rest(priority, partial);
+    const iov = new BigUint64Array(2 * (rest.length + 1));
+    rest.forEach((f, i) => {
+      iov[2 * i + 2] = pointer(f);
+      iov[2 * i + 3] = BigInt(f.length);
+    });
+    this.#iovs[k] = iov;
+    this.#counts[k] = rest.length + 1;
+    return iov;
   }
 
   write(stream: Stream, chunk: Uint8Array): void {
@@ -224,54 +247,46 @@ export class JournaldLog {
 
   #entry(message: Uint8Array, priority: number, partial: boolean): void {
     if (!this.#client.ready) return this.#enqueue(message, priority, partial);
+    const size = MESSAGE_EQ.length + message.length;
+    if (this.#message.length < size) {
+      this.#message = new Uint8Array(size);
+      this.#message.set(MESSAGE_EQ);
+      this.#messagePtr = pointer(this.#message);
+    }
+    this.#message.set(message, MESSAGE_EQ.length);
+    this.#deliver(this.#messagePtr, size, priority, partial);
+  }
+
+  /**
+   * Sends one entry, waiting for a slow journal as conmon does, but at most
+   * PATIENCE sends long; a journal that took nothing for that long is not
+   * reading: entries are dropped unsent for DROP_PAUSE_MS, then one send
+   * (one wait) tells whether it reads again.
+   */
+  #deliver(message: bigint, size: number, priority: number, partial: boolean): void {
+    let tries = PATIENCE;
     if (this.#pausedUntil > 0) {
       if (Date.now() < this.#pausedUntil) return this.#drop(this.#dropReason);
       this.#pausedUntil = 0;
+      tries = 1;
     }
-    const size = MESSAGE_EQ.length + message.length;
-    if (this.#message.length < size) this.#message = new Uint8Array(size);
-    this.#message.set(MESSAGE_EQ);
-    this.#message.set(message, MESSAGE_EQ.length);
-    this.#result(this.#send(this.#iov, this.#message.subarray(0, size), priority, partial));
+    const iov = this.#iovFor(priority, partial);
+    const n = this.#counts[2 * priority + (partial ? 1 : 0)];
+    iov[0] = message;
+    iov[1] = BigInt(size);
+    let r = this.#client.sendv(iov, n);
+    while (r === -EAGAIN && --tries > 0) r = this.#client.sendv(iov, n);
+    this.#result(r);
   }
 
-  /** Accounts for one send's result. */
+  /** Accounts for a send's result. */
   #result(r: number): void {
-    if (r >= 0) return this.#resumed();
     if (r === -EAGAIN) {
-      // The journal took nothing for a while: stop offering for a while.
       this.#pausedUntil = Date.now() + DROP_PAUSE_MS;
       return this.#drop("the journal is not reading");
     }
-    this.#drop(strerror(-r));
-  }
-
-  #send(
-    iov: BigUint64Array<ArrayBuffer>,
-    message: Uint8Array<ArrayBuffer>,
-    priority: number,
-    partial: boolean,
-  ): number {
-    return this.#client.sendv(iov, this.#fill(iov, message, priority, partial));
-  }
-
-  #fill(
-    iov: BigUint64Array<ArrayBuffer>,
-    message: Uint8Array<ArrayBuffer>,
-    priority: number,
-    partial: boolean,
-  ): number {
-    const rest = this.#fields.rest(priority, partial);
-    iov[0] = pointer(message);
-    iov[1] = BigInt(message.length);
-    for (let i = 0; i < rest.length; i++) {
-      const f = rest[i];
-      let p = this.#pointers.get(f);
-      if (p === undefined) this.#pointers.set(f, p = pointer(f));
-      iov[2 * i + 2] = p;
-      iov[2 * i + 3] = BigInt(f.length);
-    }
-    return rest.length + 1;
+    if (r < 0) return this.#drop(strerror(-r));
+    this.#resumed();
   }
 
   #enqueue(message: Uint8Array, priority: number, partial: boolean): void {
@@ -290,8 +305,11 @@ export class JournaldLog {
   /** The first send, off the main thread; then what queued meanwhile. */
   #connect(): void {
     const first = this.#queue[0];
-    const iov = this.#newIov();
-    const n = this.#fill(iov, first.message, first.priority, first.partial);
+    // A copy: the array stays untouched while the worker thread reads it.
+    const iov = this.#iovFor(first.priority, first.partial).slice();
+    const n = this.#counts[2 * first.priority + (first.partial ? 1 : 0)];
+    iov[0] = pointer(first.message);
+    iov[1] = BigInt(first.message.length);
     this.#connecting = this.#client.connect(iov, n).then((r) => {
       this.#queue.shift();
       this.#queued -= first.message.length;
@@ -308,12 +326,7 @@ export class JournaldLog {
     this.#queue = [];
     this.#queued = 0;
     for (const e of queue) {
-      if (this.#pausedUntil > 0 && Date.now() < this.#pausedUntil) {
-        this.#drop(this.#dropReason);
-        continue;
-      }
-      this.#pausedUntil = 0;
-      this.#result(this.#send(this.#iov, e.message, e.priority, e.partial));
+      this.#deliver(pointer(e.message), e.message.length, e.priority, e.partial);
     }
   }
 
@@ -354,6 +367,11 @@ export class JournaldLog {
     }
     if (this.#dropped > 0) this.#say(`journald: ${this.#dropped} log entries dropped in all`);
   }
+}
+
+function withPrefix(b: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  b.set(MESSAGE_EQ);
+  return b;
 }
 
 function pointer(b: Uint8Array<ArrayBuffer>): bigint {

@@ -32,7 +32,7 @@ const SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** How long one send may wait for a journal that does not read. */
-export const SEND_TIMEOUT_MS = 100;
+export const SEND_TIMEOUT_MS = 250;
 
 const SOL_SOCKET = 1;
 const SO_TYPE = 3;

@@ -1,0 +1,140 @@
+/**
+ * `podman run --sdnotify=container` under a Type=notify unit, as Quadlet's
+ * Notify=true runs it: the unit becomes active only when the container
+ * sends READY=1, and its MainPID is then the monitor's (podman sends
+ * MAINPID=<monitor pid>; the monitor relays READY=1 from that pid).
+ * systemd-run with the default NotifyAccess=main, the stricter setting.
+ * OCIMON_PODMAN_MONITOR=/usr/bin/conmon is the control. Needs systemd as
+ * PID 1 (tests/systemd: the systemd VM lane).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ensureRootfs } from "../support/bundle.ts";
+import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { sleep } from "../support/harness.ts";
+
+const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
+const IS_CONMON = MONITOR.endsWith("/conmon");
+const WHO = IS_CONMON ? "conmon" : "ocimon";
+const dec = new TextDecoder();
+// busybox, and the host's /usr mounted read-only for systemd-notify (its
+// libraries found through lib -> usr/lib, as on a merged-/usr host).
+const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osr" });
+const rootfs = ensureRootfs(base);
+for (const l of ["lib", "lib64"]) Deno.symlinkSync(`usr/${l}`, join(rootfs, l));
+Deno.mkdirSync(join(rootfs, "usr"));
+
+async function cmd(argv: string[], ms = 60_000) {
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  const out = await child.output();
+  clearTimeout(timer);
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function show(unit: string, prop: string): Promise<string> {
+  return (await cmd(["systemctl", "show", "-p", prop, "--value", unit])).stdout.trim();
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test(`sd-notify (${WHO}): a Type=notify unit is active only after the container's READY=1, MainPID the monitor`, async () => {
+  const n = `notify-${WHO}-${Deno.pid}`;
+  const unit = `ocimon-test-${n}.service`;
+  const dir = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osn" });
+  // The container waits 4 s, marks that it is about to notify, then does.
+  const script =
+    "sleep 4; touch /m/notifying; /usr/bin/systemd-notify --ready --status=serving; sleep 300";
+  try {
+    const r = await cmd([
+      "systemd-run",
+      "--unit",
+      unit,
+      "-p",
+      "Type=notify",
+      "-p",
+      "TimeoutStartSec=120",
+      "--no-block",
+      "podman",
+      "--runtime",
+      RUNTIME,
+      "--conmon",
+      MONITOR,
+      "run",
+      "--rm",
+      "--sdnotify=container",
+      "--name",
+      n,
+      "--network",
+      "none",
+      "-v",
+      `${dir}:/m`,
+      "-v",
+      "/usr:/usr:ro",
+      "--rootfs",
+      rootfs,
+      "sh",
+      "-c",
+      script,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    // Until the container says it is about to notify, the unit must not be active.
+    const states = new Set<string>();
+    const deadline = Date.now() + 120_000;
+    let active = false;
+    while (Date.now() < deadline) {
+      const marked = exists(join(dir, "notifying"));
+      const state = await show(unit, "ActiveState");
+      if (!marked) {
+        states.add(state);
+        assert.notEqual(state, "active", "active before the container sent READY=1");
+      } else if (state === "active") {
+        active = true;
+        break;
+      }
+      if (state === "failed" || state === "inactive" && marked) break;
+      await sleep(100);
+    }
+    assert(states.has("activating"), `states seen before READY=1: ${[...states]}`);
+    const journal = await cmd(["journalctl", "--no-pager", "-u", unit, "-o", "cat"]);
+    assert(
+      active,
+      `the unit never became active: ${await show(unit, "ActiveState")}\n${journal.stdout}`,
+    );
+    const mainPid = Number(await show(unit, "MainPID"));
+    const monitor = Number(
+      (await cmd(["podman", "inspect", n, "--format", "{{.State.ConmonPid}}"])).stdout,
+    );
+    assert(monitor > 0, "podman knows the monitor's pid");
+    assert.equal(mainPid, monitor, "MainPID is the monitor's pid");
+    const comm = Deno.readTextFileSync(`/proc/${mainPid}/cmdline`);
+    assert.match(comm, IS_CONMON ? /conmon/ : /ocimon|main\.ts/);
+    assert.equal(
+      await show(unit, "StatusText"),
+      IS_CONMON ? await show(unit, "StatusText") : "serving",
+    );
+  } finally {
+    await cmd(["systemctl", "stop", unit]);
+    await cmd(["systemctl", "reset-failed", unit]);
+    await cmd(["podman", "rm", "-f", "-t", "0", n]);
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+addEventListener("unload", () => {
+  try {
+    Deno.removeSync(base, { recursive: true });
+  } catch { /* in use */ }
+});
