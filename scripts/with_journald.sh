@@ -34,12 +34,12 @@ conf=$(mktemp /run/systemd/journald.conf.XXXXXX)
 printf '[Journal]\nRateLimitBurst=0\n' >"$conf"
 if [ -e /etc/systemd/journald.conf ]; then mount --bind "$conf" /etc/systemd/journald.conf; fi
 "$journald" &
-jpid=$!
+# The running journald's pid; a test that kills it starts another and writes its pid here.
+export OCIMON_TEST_JOURNALD_PIDFILE=/run/systemd/ocimon-test-journald.pid
+echo $! >"$OCIMON_TEST_JOURNALD_PIDFILE"
 for _ in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
 [ -S /run/systemd/journal/socket ] || { echo "with_journald: journald did not start" >&2; exit 1; }
-export OCIMON_TEST_JOURNALD_PID=$jpid
 rc=0
 "$@" || rc=$?
-kill "$jpid" 2>/dev/null || true
-wait "$jpid" 2>/dev/null || true
+kill "$(cat "$OCIMON_TEST_JOURNALD_PIDFILE")" 2>/dev/null || true
 exit "$rc"

@@ -27,6 +27,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = parsed.config;
+  if (cfg.syslog) {
+    // As conmon's --syslog (podman always passes it): diagnostics also go to
+    // the system log, a failure at error priority, the rest as warnings.
+    const { Syslog, LOG_ERR, LOG_WARNING } = await import("./sys/syslog.ts");
+    const { addDiagSink } = await import("./diag.ts");
+    const log = new Syslog(cfg.cid);
+    addDiagSink((m) => log.send(LOG_WARNING, m));
+    toSyslog = (m) => log.send(LOG_ERR, m);
+  }
   let logFiles: number[] | undefined;
   if (!isDaemon()) {
     if (cfg.logDrivers.some((d) => d.kind === "journald")) {
@@ -35,8 +44,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         JournalClient.open();
       } catch (err) {
-        console.error(`ocimon: ${(err as Error).message}`);
-        return 1;
+        return fatal((err as Error).message);
       }
     }
     if (cfg.cgroup) {
@@ -53,8 +61,7 @@ async function main(argv: string[]): Promise<number> {
       logFiles = openLogFiles(cfg);
     } catch (err) {
       if (!(err instanceof LogSetupError)) throw err;
-      console.error(`ocimon: ${err.message}`);
-      return 1;
+      return fatal(err.message);
     }
     const { waitOnStartPipe } = await import("./io/sync_pipe.ts");
     waitOnStartPipe(cfg.execAttach);
@@ -72,11 +79,18 @@ async function main(argv: string[]): Promise<number> {
   }
   const { monitorContainer } = await import("./monitor.ts");
   const result = await monitorContainer(cfg, { logFiles });
-  if (!result.ok) {
-    console.error(`ocimon: ${result.message.trimEnd()}`);
-    return 1;
-  }
+  if (!result.ok) return fatal(result.message.trimEnd());
   return result.status.exitCode;
+}
+
+/** With --syslog: where a failure is also said. */
+let toSyslog: ((message: string) => void) | undefined;
+
+/** Says why the monitor fails (stderr, and the system log with --syslog); exit status 1. */
+function fatal(message: string): number {
+  console.error(`ocimon: ${message}`);
+  toSyslog?.(message);
+  return 1;
 }
 
 function reportUsageError(err: unknown): number {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Config } from "./cli/config.ts";
+import { diag } from "./diag.ts";
 import { ChildReaper } from "./reaper/child_reaper.ts";
 import { Poller, whenReadable } from "./sys/poller.ts";
 import { closeQuietly, dupCloexec, readSome, setNonBlocking } from "./sys/fd.ts";
@@ -185,9 +186,7 @@ export async function monitorContainer(
   if (cfg.sdnotifySocket) {
     try {
       const { NotifyProxy } = await import("./io/sd_notify.ts");
-      notify = new NotifyProxy(poller, cfg.bundle, cfg.sdnotifySocket, (m) => {
-        console.error(`ocimon: ${m}`);
-      });
+      notify = new NotifyProxy(poller, cfg.bundle, cfg.sdnotifySocket, diag);
     } catch (err) {
       return await fail(`cannot set up the sd-notify socket: ${errorText(err)}`);
     }

@@ -235,7 +235,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "bool",
     help: "Do not daemonize: stay the child of the caller",
   },
-  { name: "syslog", kind: "bool", help: "Also log to syslog", inert: true },
+  {
+    name: "syslog",
+    kind: "bool",
+    help: "Also send the monitor's own diagnostics to syslog (the journal)",
+  },
   {
     name: "systemd-cgroup",
     short: "s",

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Config } from "../cli/config.ts";
+import { diag } from "../diag.ts";
 import type { OutputSink } from "./container_io.ts";
 import { K8sFileLog } from "./k8s_file.ts";
 import type { Stream } from "./k8s_file.ts";
@@ -80,7 +81,7 @@ export function openLogSinks(
   cfg: Config,
   fds: readonly number[] | undefined = inheritLogFiles(),
   loaded: LoadedDrivers = {},
-  say: (message: string) => void = (m) => console.error(`ocimon: ${m}`),
+  say: (message: string) => void = diag,
 ): LogSinks {
   const limits = {
     sizeMax: cfg.logSizeMax,

@@ -1,0 +1,50 @@
+/**
+ * --syslog: why a monitor failed, in the journal (through /dev/log), as
+ * conmon says it. Runs where journald_test.ts runs (a journald of its own,
+ * or the systemd VM); OCIMON_BIN=/usr/bin/conmon is the control.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { launchMonitor, run, sleep } from "../support/harness.ts";
+import { OCIMON_BIN } from "../support/env.ts";
+
+const IS_CONMON = OCIMON_BIN.endsWith("conmon");
+const IDENT = IS_CONMON ? "conmon" : "ocimon";
+
+/** The journal's records from the monitor about this container id. */
+async function records(cid: string): Promise<Record<string, string>[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await run(["journalctl", "--sync"]);
+    const r = await run(["journalctl", "--no-pager", "-o", "json", "-t", IDENT]);
+    const mine = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l))
+      .filter((e) => String(e.MESSAGE).includes(cid.slice(0, 20)));
+    if (mine.length > 0 || Date.now() > deadline) return mine;
+    await sleep(100);
+  }
+}
+
+Deno.test(`--syslog (${IDENT}): a failed create is in the journal, with the container id`, async () => {
+  const c = await launchMonitor({
+    name: "syslog-create-fails",
+    // No such program in the container: the runtime's create (or start) fails.
+    args: ["/no/such/program"],
+    drop: IS_CONMON ? ["--status-file"] : [],
+    extra: ["--syslog"],
+  });
+  try {
+    const msg = await c.sync.next();
+    if (msg && Number(msg.data) > 0) {
+      // runc reports a missing program at start: then the monitor says nothing.
+      await c.start().catch(() => {});
+    }
+    const recs = await records(c.cid);
+    assert(recs.length > 0, `no ${IDENT} record for ${c.cid} in the journal`);
+    const text = recs.map((e) => e.MESSAGE).join("\n");
+    assert.match(text, new RegExp(`^${IDENT} ${c.cid.slice(0, 20)} <`, "m"));
+    assert(recs.some((e) => Number(e.PRIORITY) <= 4), `an error or warning: ${text}`);
+    void join;
+  } finally {
+    await c.cleanup();
+  }
+});
