@@ -87,7 +87,9 @@ Deno.test("--help lists every option, marking the inert ones; --version names co
   for (const opt of ["--cid", "--exit-command-arg", "--status-file", "--cgroup", "--syslog"]) {
     assert.match(h.stdout, new RegExp(opt));
   }
-  assert.match(h.stdout, /--syslog.*no effect yet/);
+  assert.match(h.stdout, /--no-sync-log.*no effect yet/);
+  assert.doesNotMatch(h.stdout, /--syslog.*no effect yet/);
+  assert.doesNotMatch(h.stdout, /--sdnotify-socket.*no effect yet/);
   const v = await ocimon(["--version"]);
   // podman parses the first line; it must read as conmon's.
   assert.match(
