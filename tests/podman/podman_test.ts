@@ -54,6 +54,7 @@ async function podman(args: string[], opts: { stdin?: string; ms?: number } = {}
   const child = new Deno.Command(PODMAN[0], {
     args: [...PODMAN.slice(1), ...args],
     env: { CONTAINERS_CONF: conf },
+    cwd: base, // podman and its monitor never write into the checkout
     stdin: opts.stdin !== undefined ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
@@ -248,6 +249,7 @@ Deno.test("podman: attach to a detached container sees its output and exit", asy
     const child = new Deno.Command(PODMAN[0], {
       args: [...PODMAN.slice(1), "attach", n],
       env: { CONTAINERS_CONF: conf },
+      cwd: base,
       stdin: "null",
       stdout: "piped",
       stderr: "null",
@@ -295,6 +297,7 @@ Deno.test("podman: run -it on a terminal, with a resize the container sees", asy
       "echo first $(stty size); read x; echo second $(stty size); exit 5",
     ],
     env: { CONTAINERS_CONF: conf },
+    cwd: base,
     stdout: "piped",
     stderr: "piped",
   });
@@ -337,6 +340,7 @@ globalThis.addEventListener("unload", () => {
   new Deno.Command(PODMAN[0], {
     args: [...PODMAN.slice(1), "rm", "-fa", "-t", "0"],
     env: { CONTAINERS_CONF: conf },
+    cwd: base,
     stdout: "null",
     stderr: "null",
   }).outputSync();
