@@ -14,6 +14,9 @@ import { O_CLOEXEC, O_WRONLY } from "./sys/libc.ts";
 import { writeFileAtomic } from "./status/atomic_write.ts";
 import { DAEMON_ENV } from "./role.ts";
 import { logFdsEnvEntry } from "./io/log_files.ts";
+import { kill } from "./sys/process.ts";
+
+const SIGKILL = 9;
 
 const O_CREAT = 0o100;
 const O_APPEND = 0o2000;
@@ -62,6 +65,16 @@ export function daemonize(cfg: Config, argv: readonly string[], logFds: number[]
   } finally {
     closeQuietly(errFd);
   }
-  if (cfg.conmonPidfile) writeFileAtomic(cfg.conmonPidfile, String(pid));
+  if (cfg.conmonPidfile) {
+    try {
+      writeFileAtomic(cfg.conmonPidfile, String(pid));
+    } catch (err) {
+      // Checked writable before (main.ts); if that changed since, the monitor
+      // must not go on without the caller knowing its pid.
+      kill(pid, SIGKILL);
+      console.error(`ocimon: cannot write the conmon pidfile ${cfg.conmonPidfile}: ${err}`);
+      return 1;
+    }
+  }
   return 0;
 }

@@ -7,6 +7,7 @@
  */
 import { parseCommandLine, UsageError } from "./cli/parse.ts";
 import { isDaemon } from "./role.ts";
+import { diag, errorText } from "./diag.ts";
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "run") {
@@ -45,6 +46,16 @@ async function main(argv: string[]): Promise<number> {
         JournalClient.open();
       } catch (err) {
         return fatal((err as Error).message);
+      }
+    }
+    if (cfg.conmonPidfile) {
+      // Checked before anything runs: a pidfile we cannot write fails here,
+      // with nothing created (conmon finds out only after it forked).
+      const { checkWritable } = await import("./status/atomic_write.ts");
+      const problem = checkWritable(cfg.conmonPidfile);
+      if (problem) {
+        console.error(`ocimon: cannot write the conmon pidfile ${cfg.conmonPidfile}: ${problem}`);
+        return 1;
       }
     }
     if (cfg.cgroup) {
@@ -102,5 +113,22 @@ function reportUsageError(err: unknown): number {
 if (import.meta.main) {
   // A caller that goes away must not kill us mid-write.
   Deno.addSignalListener("SIGPIPE", () => {});
-  Deno.exit(await main(Deno.args));
+  // The last line of the guard: an error that escaped every handler is said,
+  // and the monitor goes on to write its exit files (monitor.ts).
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    diag(`internal error: ${errorText(e.reason)}`);
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    diag(`internal error: ${errorText(e.error)}`);
+  });
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    diag(errorText(err));
+    code = 1;
+  }
+  Deno.exit(code);
 }

@@ -39,12 +39,15 @@ import { createArgv, deleteArgv, execArgv } from "./runtime/runtime_args.ts";
 import { readPidFile, runToCompletion, spawnChild } from "./runtime/oci_runtime.ts";
 import { memoryCgroupOf } from "./cgroup/paths.ts";
 import { type OomVerdict, OomWatcher } from "./cgroup/oom_watcher.ts";
-import { readMemoryUsage } from "./cgroup/memory_files.ts";
+import { readMemoryUsage, readOomKill } from "./cgroup/memory_files.ts";
 import { type ContainerStatus, writeStatusFile } from "./status/status_file.ts";
 import { writeExitDirFile, writeOomFiles, writePersistExitFile } from "./status/exit_files.ts";
 import { runExitCommand } from "./runtime/exit_command.ts";
+import { diag, errorText } from "./diag.ts";
 
 const SIGKILL = 9;
+/** The smallest memory cgroup a monitor and runc create in (measured, see the README). */
+export const MIN_MONITOR_CGROUP_MIB = 16;
 /** What conmon reports for a --timeout kill, in the exit file and to exec callers. */
 export const TIMED_OUT_EXIT = -1;
 export const TIMED_OUT_MESSAGE = "command timed out";
@@ -101,11 +104,13 @@ class ContainerEndpoints {
     // With -t, stdin waits for the pty in the writer's queue.
     if (cfg.terminal || this.pipes.stdinWriter !== undefined) {
       this.stdin = new StdinWriter(this.poller, this.pipes.stdinWriter);
+      // Backpressure: clients are read only while the container's stdin takes more.
+      this.stdin.onDrain = () => this.attach?.resumeInput();
     }
     // An exec without a bundle (CRI-O's ExecSync): nothing for clients, as conmon.
     if (!cfg.bundleEndpoints) return;
     this.attach = new AttachServer(this.poller, cfg, {
-      onInput: (data) => this.stdin?.write(data),
+      onInput: (data) => this.stdin?.write(data) ?? true,
       onInputEnd: () => {
         if (cfg.stdin && !cfg.leaveStdinOpen) this.stdin?.close();
       },
@@ -162,13 +167,139 @@ class ContainerEndpoints {
   }
 }
 
-/** Monitors one container to its end. Never throws for runtime failures. */
+/**
+ * How far a monitor got: what the guard around it needs to finish its job
+ * when something throws.
+ */
+interface Progress {
+  sync?: ParentPipe;
+  reaper?: ChildReaper;
+  /** The container's (or exec process's) pid, once the runtime made it. */
+  pid?: number;
+  /** The caller has been told the pid: it counts on the exit files now. */
+  pidSent: boolean;
+  /** The container's exit code, once known. */
+  exitCode?: number;
+  /** The exit files are written: the monitor's duty to the caller is done. */
+  reported: boolean;
+}
+
+/**
+ * Monitors one container to its end. Never throws: whatever fails, the
+ * caller is told (an error on the sync pipe, or the exit files), a container
+ * the runtime made is never left running unwatched, and the reason goes to
+ * the diagnostics.
+ */
 export async function monitorContainer(
   cfg: Config,
   hooks: MonitorHooks = {},
 ): Promise<MonitorResult> {
+  const progress: Progress = { pidSent: false, reported: false };
+  try {
+    return await superviseContainer(cfg, hooks, progress);
+  } catch (err) {
+    return await recover(cfg, progress, err);
+  }
+}
+
+interface Watching {
+  cg: ReturnType<typeof memoryCgroupOf>;
+  watcher?: OomWatcher;
+  relay: OutputRelay;
+}
+
+/** Starts the OOM watcher and the output relay to the logs and clients. */
+function startWatching(
+  pid: number,
+  poller: Poller,
+  endpoints: ContainerEndpoints,
+  hooks: MonitorHooks,
+  logSinks: LogSinks,
+  targets: Parameters<typeof writeOomFiles>[0],
+): Watching {
+  const cg = memoryCgroupOf(pid);
+  const watcher = cg ? OomWatcher.open(cg) : undefined;
+  watcher?.watch(poller, () => writeOomFiles(targets));
+  const relay = new OutputRelay(poller, endpoints.outputSources());
+  logSinks.sinks.forEach((sink, i) => relay.addSink(sink, `log ${i + 1}`));
+  if (endpoints.attach) {
+    const attach = endpoints.attach;
+    relay.addSink((stream, data) => attach.broadcast(stream, data), "attach");
+  }
+  (hooks.sinks ?? []).forEach((sink, i) => relay.addSink(sink, `output ${i + 1}`));
+  relay.start();
+  return { cg, watcher, relay };
+}
+
+/** What the guard does with an error that escaped the monitor. */
+async function recover(cfg: Config, p: Progress, err: unknown): Promise<MonitorResult> {
+  const message = `internal error: ${errorText(err)}`;
+  diag(message);
+  if (p.reported) return { ok: false, message };
+  const reaper = p.reaper;
+  let exitCode = -1;
+  if (p.pid !== undefined) {
+    // Nobody would watch it any more: it ends with us.
+    kill(p.pid, SIGKILL);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exit = p.exitCode === undefined && reaper
+      ? await Promise.race([
+        reaper.wait(p.pid),
+        new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 2000))),
+      ])
+      : undefined;
+    clearTimeout(timer);
+    if (exit) exitCode = exit.code;
+    if (p.exitCode !== undefined) exitCode = p.exitCode;
+    if (!p.pidSent && !cfg.exec && reaper) {
+      await guarded(`${cfg.runtime} delete`, async () => {
+        await runToCompletion(
+          reaper,
+          deleteArgv(cfg.runtime, cfg.runtimeArgs, cfg.cid),
+          cfg.bundle,
+        );
+      });
+    }
+  }
+  if (p.pidSent) {
+    const targets = {
+      cid: cfg.cid,
+      bundle: cfg.bundle,
+      persistDir: cfg.persistDir,
+      exitDir: cfg.exitDir,
+    };
+    guarded("writing the exit file", () => writePersistExitFile(targets, exitCode));
+    guarded("writing the exit file", () => writeExitDirFile(targets, exitCode));
+    if (cfg.exec) p.sync?.send(exitCode, message);
+  } else {
+    p.sync?.send(-1, message);
+  }
+  p.sync?.close();
+  if (reaper) {
+    await reaper.drain(1000);
+    reaper.stop();
+  }
+  return { ok: false, message };
+}
+
+/** Runs `fn`; an error is said in the diagnostics, and goes no further. */
+async function guarded(what: string, fn: () => void | Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    diag(`${what}: ${errorText(err)}`);
+  }
+}
+
+async function superviseContainer(
+  cfg: Config,
+  hooks: MonitorHooks,
+  progress: Progress,
+): Promise<MonitorResult> {
   const sync = ParentPipe.fromEnv(SYNC_PIPE_ENV, cfg.apiVersion, cfg.exec);
+  progress.sync = sync;
   const reaper = new ChildReaper().start();
+  progress.reaper = reaper;
   const poller = new Poller();
   let logSinks: LogSinks | undefined;
   let notify: { close(): void } | undefined;
@@ -245,9 +376,14 @@ export async function monitorContainer(
   const created = await reaper.wait(runtimePid);
   if (created.code !== 0) {
     const stderr = endpoints.pipes ? readAvailable(endpoints.pipes.stderrReader) : "";
-    return await fail(
-      stderr || `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describe(created)}`,
-    );
+    const message = stderr ||
+      `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describe(created)}`;
+    // A runtime that fails cleans up after itself; one killed by a signal
+    // (the OOM killer, say) may have made the container all the same.
+    if (created.signal) {
+      return await failCreated(readPidIfAny(cfg.containerPidfile), message + ownOomHint());
+    }
+    return await fail(message);
   }
   // From here on a container (or exec process) exists: a failure must not
   // leave it behind.
@@ -257,37 +393,40 @@ export async function monitorContainer(
   } catch (err) {
     return await failCreated(undefined, `runtime succeeded but ${errorText(err)}`);
   }
+  progress.pid = pid;
   if (clientSetupError !== undefined) {
     return await failCreated(
       pid,
       `cannot set up the container's I/O: ${errorText(clientSetupError)}`,
     );
   }
-  if (!endpoints.connect()) return await failCreated(pid, "Runtime did not set up terminal");
+  let connected: boolean;
+  try {
+    connected = endpoints.connect();
+  } catch (err) {
+    return await failCreated(pid, `cannot take the container's terminal: ${errorText(err)}`);
+  }
+  if (!connected) return await failCreated(pid, "Runtime did not set up terminal");
   target = pid;
   const startedAt = rfc3339Nano();
 
   // --- watch -------------------------------------------------------------
-  const cg = memoryCgroupOf(pid);
-  const watcher = cg ? OomWatcher.open(cg) : undefined;
   const targets = {
     cid: cfg.cid,
     bundle: cfg.bundleEndpoints ? cfg.bundle : undefined,
     persistDir: cfg.persistDir,
     exitDir: cfg.exitDir,
   };
-  watcher?.watch(poller, () => writeOomFiles(targets));
-
-  const relay = new OutputRelay(poller, endpoints.outputSources());
-  for (const sink of logSinks.sinks) relay.addSink(sink);
-  if (endpoints.attach) {
-    const attach = endpoints.attach;
-    relay.addSink((stream, data) => attach.broadcast(stream, data));
+  let watching: Watching;
+  try {
+    watching = startWatching(pid, poller, endpoints, hooks, logSinks, targets);
+  } catch (err) {
+    return await failCreated(pid, `cannot watch the container: ${errorText(err)}`);
   }
-  for (const sink of hooks.sinks ?? []) relay.addSink(sink);
-  relay.start();
+  const { cg, watcher, relay } = watching;
   // Legacy (API 0) exec callers expect one message only: the exit code.
   if (cfg.apiVersion >= 1 || !cfg.exec) sync.send(pid);
+  progress.pidSent = true;
 
   let timedOut = false;
   const timer = cfg.timeout > 0
@@ -303,7 +442,7 @@ export async function monitorContainer(
     try {
       await hooks.afterCreate(pid, reaper);
     } catch (err) {
-      console.error(`ocimon: ${errorText(err)}`);
+      diag(errorText(err));
       kill(pid, SIGKILL);
     }
   }
@@ -313,17 +452,24 @@ export async function monitorContainer(
   const finishedAt = rfc3339Nano();
   clearTimeout(timer);
   target = 0;
-  relay.drain();
-  const verdict: OomVerdict = watcher?.verdict() ??
-    { oomKilled: false, oomKillCount: 0, source: "none" };
-  watcher?.close();
-  const memory = cg ? readMemoryUsage(cg.dir, cg.version) : { peak: null, limit: null };
-  await logSinks.settle();
-  logSinks.close();
-  notify?.close();
+  // What the pipes hold now, and no more: a writer that outlives the
+  // container must not hold back the exit files.
+  await guarded("reading the container's last output", () => relay.drain());
+  let verdict: OomVerdict = { oomKilled: false, oomKillCount: 0, source: "none" };
+  await guarded("reading the OOM counters", () => {
+    if (watcher) verdict = watcher.verdict();
+  });
+  await guarded("closing the OOM watcher", () => watcher?.close());
+  let memory: { peak: number | null; limit: number | null } = { peak: null, limit: null };
+  await guarded("reading the container's memory use", () => {
+    if (cg) memory = readMemoryUsage(cg.dir, cg.version);
+  });
+  // Sends under way reach the logs before the exit file says "done".
+  await guarded("finishing the log writes", () => logSinks.settle());
   forward.forEach((off) => off());
 
   const exitCode = timedOut ? TIMED_OUT_EXIT : exit.code;
+  progress.exitCode = exitCode;
   const status: ContainerStatus = {
     version: 1,
     cid: cfg.cid,
@@ -341,18 +487,34 @@ export async function monitorContainer(
     memory: { peakBytes: memory.peak, limitBytes: memory.limit },
   };
   // Order matters: oom, status, persist exit, exit-dir file (the "done" signal).
+  // Each is written even if one before it failed.
   if (verdict.oomKilled) writeOomFiles(targets);
-  if (cfg.statusFile) writeStatusFile(cfg.statusFile, status);
-  writePersistExitFile(targets, exitCode);
-  writeExitDirFile(targets, exitCode);
+  if (cfg.statusFile) {
+    const file = cfg.statusFile;
+    await guarded("writing the status file", () => writeStatusFile(file, status));
+  }
+  await guarded("writing the persist exit file", () => writePersistExitFile(targets, exitCode));
+  await guarded("writing the exit file", () => writeExitDirFile(targets, exitCode));
   if (cfg.exec) sync.send(exitCode, timedOut ? TIMED_OUT_MESSAGE : undefined);
   sync.close();
+  progress.reported = true;
   // Only now end the attach sessions: a client that sees the end of output
   // and asks for the exit code must find the exit file already there.
-  endpoints.close();
-  poller.close();
+  await guarded("ending attach sessions", async () => {
+    await endpoints.attach?.flush();
+    endpoints.close();
+  });
 
+  // Output that comes after the exit files (a writer that outlives the
+  // container) still goes to the logs while we wait for our last children.
   await reaper.drain(1000);
+  await guarded("closing the container's output", () => relay.stop());
+  await guarded("closing the logs", async () => {
+    await logSinks.settle();
+    logSinks.close();
+  });
+  await guarded("closing the sd-notify socket", () => notify?.close());
+  poller.close();
   await runExitCommandOnce();
   reaper.stop();
   return { ok: true, status };
@@ -362,7 +524,7 @@ export async function monitorContainer(
     // The exit command's own children are not ours to wait for.
     becomeSubreaper(false);
     const r = await runExitCommand(cfg, reaper);
-    if (r && r.code !== 0) console.error(`ocimon: exit command ended with ${describe(r)}`);
+    if (r && r.code !== 0) diag(`exit command ended with ${describe(r)}`);
   }
 
   /**
@@ -377,9 +539,9 @@ export async function monitorContainer(
       try {
         const argv = deleteArgv(cfg.runtime, cfg.runtimeArgs, cfg.cid);
         const r = await runToCompletion(reaper, argv, cfg.bundle);
-        if (r.code !== 0) console.error(`ocimon: ${cfg.runtime} delete ended with ${describe(r)}`);
+        if (r.code !== 0) diag(`${cfg.runtime} delete ended with ${describe(r)}`);
       } catch (err) {
-        console.error(`ocimon: cannot run ${cfg.runtime} delete: ${errorText(err)}`);
+        diag(`cannot run ${cfg.runtime} delete: ${errorText(err)}`);
       }
     }
     return await fail(message);
@@ -404,12 +566,31 @@ export async function monitorContainer(
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function describe(r: WaitResult): string {
   return r.signal ? `signal ${signalName(r.signal)}` : `exit status ${r.code}`;
+}
+
+/**
+ * Why the runtime may have died of SIGKILL: the OOM killer in the monitor's
+ * own cgroup (which the runtime shares while it creates), said with the
+ * limit that was too small.
+ */
+function ownOomHint(): string {
+  const own = memoryCgroupOf("self");
+  if (!own || !(readOomKill(own.dir, own.version)! > 0)) return "";
+  const { limit } = readMemoryUsage(own.dir, own.version);
+  const mib = limit === null ? "no" : `a ${Math.round(limit / 1048576)} MiB`;
+  return ` (out of memory in the monitor's cgroup, ${mib} limit: ` +
+    `give it at least ${MIN_MONITOR_CGROUP_MIB} MiB)`;
+}
+
+/** The pid in the runtime's pid file, if it wrote one. */
+function readPidIfAny(path: string): number | undefined {
+  try {
+    return readPidFile(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a pipe holds right now, as text (for the runtime's error message). */

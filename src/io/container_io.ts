@@ -6,7 +6,15 @@
  *
  * @module
  */
-import { closeQuietly, pipe, readSome, setNonBlocking, trySetPipeSize } from "../sys/fd.ts";
+import {
+  bytesReadable,
+  closeQuietly,
+  pipe,
+  readSome,
+  setNonBlocking,
+  trySetPipeSize,
+} from "../sys/fd.ts";
+import { diag, diagOnce, errorText } from "../diag.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
 import type { Stream } from "./k8s_file.ts";
 
@@ -78,18 +86,37 @@ export interface OutputSource {
 const EIO = 5;
 /** How long to wait before looking at a hung-up terminal again (as conmon). */
 const TTY_HUP_RETRY_MS = 100;
+/** The most the final drain may take, whatever the sinks cost. */
+export const DRAIN_TIME_LIMIT_MS = 500;
 
-/** Relays the container's output to the sinks until end of file. */
+interface SinkEntry {
+  name: string;
+  write: OutputSink;
+  /** Chunks this sink failed to take. */
+  dropped: number;
+}
+
+/**
+ * Relays the container's output to the sinks until end of file. A sink that
+ * throws loses that chunk alone: the failure is counted and said once, and
+ * reading and the other sinks go on (a sink that can recover, as the log
+ * files, retries on its own).
+ */
 export class OutputRelay {
   #buf = new Uint8Array(STDIO_BUF_SIZE);
   #open = new Map<number, OutputSource>();
-  #sinks: OutputSink[] = [];
+  #sinks: SinkEntry[] = [];
   #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(readonly poller: Poller, readonly sources: OutputSource[]) {}
 
-  addSink(sink: OutputSink): void {
-    this.#sinks.push(sink);
+  addSink(sink: OutputSink, name = `output sink ${this.#sinks.length + 1}`): void {
+    this.#sinks.push({ name, write: sink, dropped: 0 });
+  }
+
+  /** Chunks each sink has dropped, by name. */
+  dropped(): Record<string, number> {
+    return Object.fromEntries(this.#sinks.map((s) => [s.name, s.dropped]));
   }
 
   /** Starts relaying. */
@@ -106,16 +133,31 @@ export class OutputRelay {
   }
 
   /**
-   * Reads whatever is left without waiting, then stops: used once the
-   * container has exited, when a surviving holder of the pipe (an exec'd
-   * process's child, say) must not keep us waiting for end of file.
+   * Once the container's process is reaped: relays what the pipes hold at
+   * this moment, and no more (or until `timeLimitMs` has passed). A writer
+   * that outlives the container (a background process without its own pid
+   * namespace, an exec'd process's child) can keep a pipe full forever, and
+   * must not delay the exit files. Relaying goes on afterwards until stop().
    */
-  drain(): void {
+  drain(timeLimitMs = DRAIN_TIME_LIMIT_MS): void {
+    const deadline = Date.now() + timeLimitMs;
+    for (const fd of [...this.#open.keys()]) {
+      for (let left = bytesReadable(fd); left > 0 && Date.now() < deadline;) {
+        const n = this.#readOnce(fd, Math.min(left, STDIO_BUF_SIZE));
+        if (n === 0) this.#finish(fd);
+        if (n <= 0) break;
+        left -= n;
+      }
+    }
+  }
+
+  /** Stops relaying and closes the pipes; says what each failing sink dropped. */
+  stop(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    for (const fd of [...this.#open.keys()]) {
-      while (this.#readOnce(fd) > 0) { /* keep reading */ }
-      this.#finish(fd);
+    for (const fd of [...this.#open.keys()]) this.#finish(fd);
+    for (const s of this.#sinks) {
+      if (s.dropped > 0) diag(`${s.name}: ${s.dropped} chunks of output dropped in all`);
     }
   }
 
@@ -147,22 +189,35 @@ export class OutputRelay {
   }
 
   /** One read: bytes read, 0 at EOF, -1 when nothing is ready. */
-  #readOnce(fd: number): number {
+  #readOnce(fd: number, max = STDIO_BUF_SIZE): number {
     const src = this.#open.get(fd);
     if (!src) return 0;
     let n: number;
     try {
-      n = readSome(fd, this.#buf);
+      n = readSome(fd, max === STDIO_BUF_SIZE ? this.#buf : this.#buf.subarray(0, max));
     } catch (err) {
       // A pty master reads EIO once the last slave is closed: end of output.
       if ((err as { code?: number }).code === EIO) return src.tty ? -1 : 0;
-      throw err;
+      diag(`cannot read the container's ${src.stream}: ${errorText(err)}`);
+      return 0;
     }
-    if (n > 0) {
-      const data = this.#buf.subarray(0, n);
-      for (const sink of this.#sinks) sink(src.stream, data);
-    }
+    if (n > 0) this.#deliver(src.stream, this.#buf.subarray(0, n));
     return n;
+  }
+
+  #deliver(stream: Stream, data: Uint8Array): void {
+    for (const s of this.#sinks) {
+      try {
+        s.write(stream, data);
+      } catch (err) {
+        s.dropped++;
+        diagOnce(
+          `relay:${s.name}`,
+          `${s.name} failed (${errorText(err)}): its output is dropped while it fails; ` +
+            "the container and the other sinks go on",
+        );
+      }
+    }
   }
 
   #finish(fd: number): void {

@@ -5,13 +5,26 @@
  * exists, so the descriptor can arrive later: until then everything waits
  * in the queue, an end of input included.
  *
+ * The queue is bounded: once it holds QUEUE_HIGH bytes, write() says so, and
+ * the attach server stops reading its clients until onDrain() (as conmon,
+ * which stops reading while the container's stdin is full). A client flooding
+ * a container that does not read then waits in its own socket, not in our
+ * memory.
+ *
  * @module
  */
 import { closeQuietly, setNonBlocking, writeSome } from "../sys/fd.ts";
 import { type Poller, POLLOUT } from "../sys/poller.ts";
 
+/** Bytes queued for the container's stdin before the clients are paused. */
+export const QUEUE_HIGH = 64 * 1024;
+
 export class StdinWriter {
   #queue: Uint8Array<ArrayBuffer>[] = [];
+  #queued = 0;
+  #full = false;
+  /** Called when a full queue has been written out: read the clients again. */
+  onDrain: () => void = () => {};
   #waiting = false;
   #closeWhenDrained = false;
   /** undefined: not connected yet; -1: closed. */
@@ -28,10 +41,22 @@ export class StdinWriter {
     this.#flush();
   }
 
-  write(data: Uint8Array): void {
-    if (this.#fd === -1 || this.#closeWhenDrained) return;
+  /**
+   * Queues `data`. Returns false when the queue is full: send no more until
+   * onDrain(). Input that can no longer be delivered is dropped (true).
+   */
+  write(data: Uint8Array): boolean {
+    if (this.#fd === -1 || this.#closeWhenDrained) return true;
     this.#queue.push(data.slice());
+    this.#queued += data.length;
     this.#flush();
+    if (this.#queued >= QUEUE_HIGH) this.#full = true;
+    return !this.#full;
+  }
+
+  /** Bytes waiting for the container to read them. */
+  get queued(): number {
+    return this.#queued;
   }
 
   /** Closes stdin once everything queued has been written (EOF for the container). */
@@ -48,6 +73,14 @@ export class StdinWriter {
     }
     this.#fd = -1;
     this.#queue = [];
+    this.#queued = 0;
+    this.#resume();
+  }
+
+  #resume(): void {
+    if (!this.#full || this.#queued >= QUEUE_HIGH / 2) return;
+    this.#full = false;
+    this.onDrain();
   }
 
   #flush(): void {
@@ -57,6 +90,7 @@ export class StdinWriter {
       while (this.#queue.length > 0) {
         const head = this.#queue[0];
         const n = writeSome(fd, head);
+        this.#queued -= n;
         if (n === head.length) this.#queue.shift();
         else {
           this.#queue[0] = head.subarray(n);
@@ -65,6 +99,7 @@ export class StdinWriter {
             this.poller.add(fd, () => {
               this.#waiting = false;
               this.#flush();
+              this.#resume();
               return false;
             }, POLLOUT);
           }

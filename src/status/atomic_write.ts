@@ -37,3 +37,22 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     throw err;
   }
 }
+
+/**
+ * Why `path` could not be written through writeFileAtomic(), in words for a
+ * person; undefined if it can. Leaves nothing behind.
+ */
+export function checkWritable(path: string): string | undefined {
+  const dir = dirname(path);
+  const tmp = join(dir, `.ocimon-${Deno.pid}-${++seq}.tmp`);
+  try {
+    Deno.openSync(tmp, { write: true, create: true, truncate: true }).close();
+    Deno.removeSync(tmp);
+    return undefined;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return `directory ${dir} does not exist`;
+    if (err instanceof Deno.errors.PermissionDenied) return `no permission to write in ${dir}`;
+    if (err instanceof Deno.errors.NotADirectory) return `${dir} is not a directory`;
+    return err instanceof Error ? err.message : String(err);
+  }
+}

@@ -105,3 +105,11 @@ const F_DUPFD_CLOEXEC = 1030;
 export function dupCloexec(fd: number): number {
   return check(libc.fcntl(fd, F_DUPFD_CLOEXEC, 3n), "fcntl(F_DUPFD_CLOEXEC)");
 }
+
+const FIONREAD = 0x541bn;
+
+/** How many bytes a pipe (or pty, or socket) holds right now; 0 if unknown. */
+export function bytesReadable(fd: number): number {
+  const n = new Int32Array(1);
+  return libc.ioctl(fd, FIONREAD, new Uint8Array(n.buffer)) < 0 ? 0 : n[0];
+}
