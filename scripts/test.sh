@@ -2,6 +2,10 @@
 # Installs what is missing, then runs every test lane (or the lanes named):
 #   unit   module tests: fake cgroupfs trees, pipes, real child processes
 #   host   integration: real runc containers on this host's cgroups
+#   faults faults injected: stdin floods, a writer outliving the container, a
+#          runtime killed in create, a bad pidfile path, a stalled attach
+#          client, a 16 MiB monitor cgroup (tests/faults)
+#   faults-conmon  the same with conmon 2.1.6, the control
 #   podman podman 4.3 itself with ocimon as its monitor (runc, this host's cgroups)
 #   podman-conmon  the same tests with conmon, proving they test podman's contract
 #   crio   ocimon driven as CRI-O's source drives its monitor (tests/crio/driver.ts)
@@ -23,7 +27,7 @@ export OCIMON_BIN=${OCIMON_BIN:-$root/bin/ocimon}
 [ "${OCIMON_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh || exit 1
 
 lanes=("$@")
-[ ${#lanes[@]} -gt 0 ] || lanes=(unit host journald journald-conmon podman podman-conmon crio crio-conmon vm)
+[ ${#lanes[@]} -gt 0 ] || lanes=(unit host faults faults-conmon journald journald-conmon podman podman-conmon crio crio-conmon vm)
 
 total_pass=0 total_fail=0 total_skip=0 failed_lanes=()
 
@@ -58,6 +62,8 @@ for lane in "${lanes[@]}"; do
   case $lane in
     unit) deno_lane unit tests/cli tests/cgroup tests/io tests/status tests/sys tests/reaper tests/util ;;
     host) deno_lane host tests/integration ;;
+    faults) deno_lane faults tests/faults ;;
+    faults-conmon) OCIMON_FAULTS_MONITOR=/usr/bin/conmon deno_lane faults-conmon tests/faults ;;
     podman) deno_lane podman tests/podman ;;
     podman-conmon) OCIMON_PODMAN_MONITOR=/usr/bin/conmon deno_lane podman-conmon tests/podman ;;
     crio) deno_lane crio tests/crio ;;
@@ -73,7 +79,7 @@ for lane in "${lanes[@]}"; do
       summarize vm "$rc" "$(grep -E '^vm-total: ' "$out" | tail -1)"
       rm -f "$out"
       ;;
-    *) echo "unknown lane '$lane' (unit, host, journald, journald-conmon, podman, podman-conmon, crio, crio-conmon, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
+    *) echo "unknown lane '$lane' (unit, host, faults, faults-conmon, journald, journald-conmon, podman, podman-conmon, crio, crio-conmon, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
   esac
 done
 

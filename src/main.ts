@@ -74,8 +74,17 @@ async function main(argv: string[]): Promise<number> {
       if (!(err instanceof LogSetupError)) throw err;
       return fatal(err.message);
     }
-    const { waitOnStartPipe } = await import("./io/sync_pipe.ts");
+    const { waitOnStartPipe, ParentPipe, SYNC_PIPE_ENV } = await import("./io/sync_pipe.ts");
     waitOnStartPipe(cfg.execAttach);
+    // Where the caller has placed us by now: too little memory there fails
+    // here, with a message for the caller, not later as a silent OOM kill.
+    const { monitorCgroupTooSmall } = await import("./cgroup/monitor_limit.ts");
+    const tooSmall = monitorCgroupTooSmall();
+    if (tooSmall) {
+      console.error(`ocimon: ${tooSmall}`);
+      ParentPipe.fromEnv(SYNC_PIPE_ENV, cfg.apiVersion, cfg.exec).send(-1, tooSmall);
+      return 1;
+    }
     if (!cfg.sync) {
       const { daemonize } = await import("./daemon.ts");
       return daemonize(cfg, argv, logFiles);

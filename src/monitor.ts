@@ -40,14 +40,13 @@ import { readPidFile, runToCompletion, spawnChild } from "./runtime/oci_runtime.
 import { memoryCgroupOf } from "./cgroup/paths.ts";
 import { type OomVerdict, OomWatcher } from "./cgroup/oom_watcher.ts";
 import { readMemoryUsage, readOomKill } from "./cgroup/memory_files.ts";
+import { MIN_MONITOR_CGROUP_MIB } from "./cgroup/monitor_limit.ts";
 import { type ContainerStatus, writeStatusFile } from "./status/status_file.ts";
 import { writeExitDirFile, writeOomFiles, writePersistExitFile } from "./status/exit_files.ts";
 import { runExitCommand } from "./runtime/exit_command.ts";
 import { diag, errorText } from "./diag.ts";
 
 const SIGKILL = 9;
-/** The smallest memory cgroup a monitor and runc create in (measured, see the README). */
-export const MIN_MONITOR_CGROUP_MIB = 16;
 /** What conmon reports for a --timeout kill, in the exit file and to exec callers. */
 export const TIMED_OUT_EXIT = -1;
 export const TIMED_OUT_MESSAGE = "command timed out";

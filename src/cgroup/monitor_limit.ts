@@ -1,0 +1,31 @@
+/**
+ * Whether the memory cgroup the monitor runs in (CRI-O's conmon_cgroup, or
+ * podman's) lets it start at all. A Deno monitor and the `runc create` it runs
+ * peak at 15-16 MiB there (conmon: ~3 MiB); in a smaller cgroup the OOM
+ * killer ends one of them part of the time, and the caller may read nothing
+ * but end-of-file. Refusing up front, with the limit named, is predictable.
+ *
+ * @module
+ */
+import { dirname } from "../util/path.ts";
+import { memoryCgroupOf } from "./paths.ts";
+import { readMemoryUsage } from "./memory_files.ts";
+
+/** The smallest memory cgroup a monitor starts in reliably (measured, README). */
+export const MIN_MONITOR_CGROUP_MIB = 20;
+
+/** Why our own memory cgroup (or one above it) is too small; undefined if it is not. */
+export function monitorCgroupTooSmall(): string | undefined {
+  const cg = memoryCgroupOf("self");
+  if (!cg) return undefined;
+  let least: { limit: number; dir: string } | undefined;
+  for (let dir = cg.dir;; dir = dirname(dir)) {
+    const { limit } = readMemoryUsage(dir, cg.version);
+    if (limit !== null && (!least || limit < least.limit)) least = { limit, dir };
+    if (dir === cg.mountPoint || dir === "/") break;
+  }
+  if (!least || least.limit >= MIN_MONITOR_CGROUP_MIB * 1048576) return undefined;
+  const mib = (least.limit / 1048576).toFixed(1).replace(/\.0$/, "");
+  return `the monitor's memory cgroup ${least.dir} is limited to ${mib} MiB; ` +
+    `ocimon needs at least ${MIN_MONITOR_CGROUP_MIB} MiB while it creates the container`;
+}

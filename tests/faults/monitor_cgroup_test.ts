@@ -1,0 +1,69 @@
+/**
+ * A monitor in a memory-limited cgroup of its own (CRI-O's conmon_cgroup =
+ * "pod" puts it in the pod's). Measured on this host (cgroup v1), the
+ * cgroup's peak through create and a short container life: ocimon with runc
+ * 13-16 MiB, conmon 3 MiB. At 16 MiB ocimon started 22 times in 25 and was
+ * OOM-killed 3 times, the caller reading only end-of-file; at 18 MiB 24 in
+ * 25; at 20 MiB 25 in 25. So ocimon refuses a cgroup under 20 MiB up front,
+ * with the limit named on stderr and on the sync pipe, and works from 20 MiB.
+ * conmon, the control, works at 16 MiB.
+ */
+import assert from "node:assert/strict";
+import { launchMonitor, processesMentioning, run } from "../support/harness.ts";
+import { RUNTIME } from "../support/env.ts";
+import { MonitorCgroup } from "../support/monitor_cgroup.ts";
+import { IS_CONMON, LABEL, MONITOR, withMonitor } from "../support/faults.ts";
+
+const MiB = 1024 * 1024;
+
+async function inCgroup(limitMiB: number) {
+  const cg = new MonitorCgroup("faults", limitMiB * MiB);
+  const c = await launchMonitor(withMonitor({
+    name: "cgroup",
+    args: ["sh", "-c", "echo hello; exit 4"],
+    bin: cg.wrap(MONITOR),
+  }));
+  const m = await c.sync.next();
+  return { cg, c, m };
+}
+
+async function works(limitMiB: number) {
+  const { cg, c, m } = await inCgroup(limitMiB);
+  try {
+    assert.equal(c.launcher.code, 0, c.launcherStderr);
+    assert(m && Number(m.data) > 0, `no pid for the caller: ${JSON.stringify(m)}`);
+    await c.start();
+    assert.equal(await c.exitCode(), "4");
+    assert.match(c.log(), /stdout F hello/);
+    console.log(`${LABEL}: peak ${(cg.peak() / MiB).toFixed(1)} MiB of ${limitMiB}`);
+    assert.equal(cg.oomKills(), 0);
+  } finally {
+    await run([RUNTIME, "delete", "--force", c.cid]);
+    await c.cleanup();
+    await cg.remove();
+  }
+}
+
+Deno.test(`faults (${LABEL}): a monitor in a 16 MiB cgroup ${IS_CONMON ? "works" : "fails clearly"}`, async () => {
+  if (IS_CONMON) return await works(16);
+  const { cg, c, m } = await inCgroup(16);
+  try {
+    const lines = c.launcherStderr.trimEnd().split("\n");
+    console.log(`${LABEL}: exit ${c.launcher.code}; ${lines[0]}; caller got ${JSON.stringify(m)}`);
+    assert.equal(c.launcher.code, 1);
+    assert.equal(lines.length, 1, c.launcherStderr);
+    assert.match(lines[0], /memory cgroup .* limited to 16 MiB; ocimon needs at least 20 MiB/);
+    assert.equal(m?.data, -1);
+    assert.match(String(m?.message), /limited to 16 MiB/);
+    assert.equal(cg.oomKills(), 0);
+    assert.equal((await run([RUNTIME, "state", c.cid])).code !== 0, true, "a container exists");
+    assert.deepEqual(processesMentioning(c.cid), []);
+  } finally {
+    await c.cleanup();
+    await cg.remove();
+  }
+});
+
+Deno.test(`faults (${LABEL}): a monitor in a 20 MiB cgroup creates, runs and reports`, async () => {
+  for (let i = 0; i < 2; i++) await works(20);
+});
