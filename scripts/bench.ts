@@ -4,20 +4,24 @@
  * ratio ocimon/conmon. Nothing here asserts on time; the figures are
  * printed as a table and written as JSON for comparing runs.
  *
- *   deno task bench [--quick] [--only lifecycle,podman,execsync,memory,oom,logs,journald,scale] [--out FILE]
+ *   deno task bench [--quick] [--out FILE]
+ *                   [--only lifecycle,podman,execsync,memory,oom,logs,journald,scale,cgroup]
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { ensureRootfs, makeBundle, OOM_ARGS } from "../tests/support/bundle.ts";
 import {
   exists,
+  isAlive,
   launchMonitor,
   type MonitoredContainer,
   readIfExists,
   run,
   sleep,
 } from "../tests/support/harness.ts";
-import { OCIMON_BIN, RUNTIME } from "../tests/support/env.ts";
+import { memoryCgroupVersion, OCIMON_BIN, RUNTIME } from "../tests/support/env.ts";
+import { MonitorCgroup } from "../tests/support/monitor_cgroup.ts";
+import { MIN_MONITOR_CGROUP_MIB } from "../src/cgroup/monitor_limit.ts";
 import { Crio, probeMonitor } from "../tests/crio/driver.ts";
 import { type Figure, median, percentile, printTable, type Row } from "./bench/report.ts";
 import { processCpuSeconds, processMemory } from "./bench/proc.ts";
@@ -487,6 +491,72 @@ async function scale() {
   addRow("scale", "total monitor PSS", "MiB", totalPss);
 }
 
+// 8. The memory of the monitor's own cgroup (CRI-O's conmon_cgroup), peak
+// through create and a short life that logs: the monitor and the runtime it
+// runs are charged there. cgroup v1 memory.max_usage_in_bytes, v2 memory.peak.
+async function cgroupPeak() {
+  const n = QUICK ? 3 : 8;
+  const script = "seq 1 20000; sleep 0.3; exit 0";
+  for (const runtime of ["runc", "crun"]) {
+    const path = which(runtime);
+    if (!path) continue;
+    let unsupported = "";
+    const peaks = await alternate(n, async (m) => {
+      if (unsupported) return undefined;
+      const cg = new MonitorCgroup("bench");
+      const o = monitorArgs(m.name);
+      const c = await launchMonitor({
+        name: "cgpeak",
+        base: work,
+        args: ["sh", "-c", script],
+        bin: cg.wrap(m.bin),
+        drop: [...(o.drop ?? []), "--runtime"],
+        extra: [...o.extra, "--runtime", path],
+      });
+      try {
+        const msg = await c.sync.next();
+        if (!msg || Number(msg.data) <= 0) {
+          unsupported = String(msg?.message ?? "no pid").trim();
+          return undefined;
+        }
+        await run([path, "start", c.cid]);
+        await c.exitCode();
+        const monitor = c.monitorPid();
+        while (isAlive(monitor)) await sleep(10);
+        return cg.peak() / 1048576;
+      } finally {
+        await run([path, "delete", "--force", c.cid]);
+        await c.cleanup();
+        await cg.remove();
+      }
+    });
+    if (unsupported) {
+      rows.push({
+        section: "monitor cgroup",
+        what: `${runtime}: not on this host (${unsupported.slice(0, 60)})`,
+        unit: "",
+      });
+      continue;
+    }
+    addRow(
+      "monitor cgroup",
+      `peak, create + life (${runtime}, cgroup v${memoryCgroupVersion()})`,
+      "MiB",
+      peaks,
+      `< ${MIN_MONITOR_CGROUP_MIB} (the least ocimon accepts)`,
+    );
+  }
+}
+
+function which(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
 const SECTIONS: Record<string, () => Promise<void>> = {
   lifecycle,
   podman: podmanLifecycle,
@@ -496,6 +566,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   logs,
   journald,
   scale,
+  cgroup: cgroupPeak,
 };
 
 try {
