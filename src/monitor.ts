@@ -7,7 +7,6 @@
  * @module
  */
 import type { Config } from "./cli/config.ts";
-import { diag } from "./diag.ts";
 import { ChildReaper } from "./reaper/child_reaper.ts";
 import { Poller, whenReadable } from "./sys/poller.ts";
 import { closeQuietly, dupCloexec, readSome, setNonBlocking } from "./sys/fd.ts";
