@@ -365,3 +365,31 @@ Deno.test("cgroup_manager=systemd: -s reaches `runtime create` as --systemd-cgro
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// With systemd as PID 1 (the systemd VM), the real thing: under
+// cgroup_manager=systemd CRI-O gives the runtime SLICE:crio:ID, and only a
+// runtime told --systemd-cgroup makes that the scope crio-ID.scope in the
+// pod's slice (without it runc takes the string for a path).
+const SYSTEMD = exists("/run/systemd/system");
+Deno.test({
+  name: "cgroup_manager=systemd: the container runs in crio-ID.scope under the pod's slice" +
+    (SYSTEMD ? "" : " [skipped: systemd is not PID 1 here; run in the systemd VM]"),
+  ignore: !SYSTEMD,
+  async fn() {
+    await withCrio(async (crio, track) => {
+      const id = `sd${Deno.pid}x${Date.now()}`;
+      const c = track(
+        await crio.createContainer({
+          args: ["sleep", "1000"],
+          id,
+          cgroupsPath: `ocimoncrio.slice:crio:${id}`,
+        }),
+      );
+      await c.start();
+      const cgroup = Deno.readTextFileSync(`/proc/${c.initPid}/cgroup`);
+      assert.match(cgroup, new RegExp(`/ocimoncrio\\.slice/crio-${id}\\.scope\\n`), cgroup);
+      assert.equal((await crio.execSync(c, ["true"])).exitCode, 0);
+      assert.equal((await c.stop("KILL", 0)).exitCode, 137);
+    }, true);
+  },
+});

@@ -200,6 +200,8 @@ export interface CreateOptions {
   stdinOnce?: boolean;
   memoryLimit?: number;
   logSizeMax?: number;
+  /** linux.cgroupsPath (default /ocimon-crio/ID; CRI-O's systemd form is SLICE:crio:ID). */
+  cgroupsPath?: string;
 }
 
 export interface ContainerExit {
@@ -298,7 +300,7 @@ export class Crio {
       args: opts.args,
       terminal: opts.terminal,
       memoryLimit: opts.memoryLimit,
-      cgroupsPath: `/ocimon-crio/${id}`,
+      cgroupsPath: opts.cgroupsPath ?? `/ocimon-crio/${id}`,
     });
     const dir = join(this.base, "lib", id);
     Deno.mkdirSync(dir, { recursive: true });
