@@ -60,7 +60,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "bool",
     help: "Exec a process in a running container",
   },
-  { name: "exec-attach", kind: "bool", help: "Attach to an exec session" },
+  {
+    name: "exec-attach",
+    kind: "bool",
+    help: "Attach to an exec session (with --exec, --api-version 1 and _OCI_ATTACHPIPE)",
+  },
   {
     name: "exec-process-spec",
     kind: "string",
@@ -244,7 +248,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "systemd-cgroup",
     short: "s",
     kind: "bool",
-    help: "The runtime uses systemd cgroups (accepted; the runtime does the work)",
+    help: "Pass --systemd-cgroup to `runtime create` (systemd cgroup manager)",
   },
   {
     name: "terminal",
