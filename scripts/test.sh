@@ -13,6 +13,8 @@
 #   journald  the journald log driver against a journald of its own (scripts/with_journald.sh)
 #   journald-conmon  the same tests with conmon, less what only ocimon has
 #   vm     the host lane again inside a cgroup v2 VM, with runc and crun
+#   systemd  podman's stock configuration (systemd cgroups, journald), -s,
+#          rootless, in the VM with systemd as PID 1, on Debian 12 and 13
 # Each lane ends with "LANE: N passed, N failed, N skipped"; the last line
 # adds them up. Exit status is non-zero if any lane failed.
 #
@@ -27,7 +29,7 @@ export OCIMON_BIN=${OCIMON_BIN:-$root/bin/ocimon}
 [ "${OCIMON_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh || exit 1
 
 lanes=("$@")
-[ ${#lanes[@]} -gt 0 ] || lanes=(unit host faults faults-conmon journald journald-conmon podman podman-conmon crio crio-conmon vm)
+[ ${#lanes[@]} -gt 0 ] || lanes=(unit host faults faults-conmon journald journald-conmon podman podman-conmon crio crio-conmon vm systemd)
 
 total_pass=0 total_fail=0 total_skip=0 failed_lanes=()
 
@@ -83,7 +85,14 @@ for lane in "${lanes[@]}"; do
       summarize vm "$rc" "$(grep -E '^vm-total: ' "$out" | tail -1)"
       rm -f "$out"
       ;;
-    *) echo "unknown lane '$lane' (unit, host, faults, faults-conmon, journald, journald-conmon, podman, podman-conmon, crio, crio-conmon, vm)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
+    systemd)
+      out=$(mktemp)
+      bash scripts/systemd_lane.sh 2>&1 | tee "$out"
+      rc=${PIPESTATUS[0]}
+      summarize systemd "$rc" "$(grep -E '^systemd-total: ' "$out" | tail -1)"
+      rm -f "$out"
+      ;;
+    *) echo "unknown lane '$lane' (unit, host, faults, faults-conmon, journald, journald-conmon, podman, podman-conmon, crio, crio-conmon, vm, systemd)"; failed_lanes+=("$lane"); total_fail=$((total_fail + 1)) ;;
   esac
 done
 

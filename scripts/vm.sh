@@ -96,11 +96,11 @@ build_debian13() {
 
 # The command as a script in the results share, with the caller's directory and variables.
 write_command() {
-  local out=$1
-  shift
+  local out=$1 guest=$2
+  shift 2
   {
     echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb"
-    echo "export DENO_DIR=/root/.cache/deno OCIMON_VM_GUEST=1"
+    echo "export DENO_DIR=/root/.cache/deno OCIMON_VM_GUEST=$guest"
     env | grep -E '^(OCIMON_[A-Z0-9_]*|NO_COLOR|CI)=' | grep -vE '^OCIMON_VM_(OUT|TIMEOUT|MEM|CPUS|ACCEL)=' |
       sed "s/'/'\\\\''/g; s/^\([^=]*\)=\(.*\)$/export \1='\2'/" || true
     echo "export OCIMON_VM_OUT='$out'"
@@ -138,7 +138,8 @@ main() {
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
   rm -f "$out/exit-code"
-  write_command "$out" "$@"
+  # OCIMON_VM_GUEST: 1 in the chroot, "systemd" under systemd.
+  write_command "$out" "$([ "$systemd" = 1 ] && echo systemd || echo 1)" "$@"
   local accel=${OCIMON_VM_ACCEL:-tcg} cpu=max
   local timeout=${OCIMON_VM_TIMEOUT:-2400}
   local start=$SECONDS

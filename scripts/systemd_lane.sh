@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The systemd lane: scripts/vm/systemd_lane_inside.sh in the VM with systemd
+# as PID 1 (scripts/vm.sh --systemd), once per root: this machine's (Debian
+# 12: podman 4.3, conmon 2.1.6) and Debian 13 (podman 5.4, conmon 2.1.12).
+# OCIMON_SYSTEMD_ROOTS (default "host debian13"), OCIMON_VM_RUNTIMES
+# ("runc crun"), OCIMON_SYSTEMD_MONITORS ("ocimon conmon"),
+# OCIMON_SYSTEMD_PARTS ("podman stock cgroup rootless") and OCIMON_VM_FILTER
+# (deno test --filter) choose what runs. Ends with "systemd-total: …".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tp=0 tf=0 ts=0
+for r in ${OCIMON_SYSTEMD_ROOTS:-host debian13}; do
+  out=$(mktemp)
+  start=$SECONDS
+  # The serial console turns \n into \r\n and the firmware paints the screen: tidy both.
+  OCIMON_SYSTEMD_ROOT=$r bash "$root/scripts/vm.sh" --systemd --root "$r" \
+    sh "$root/scripts/vm/systemd_lane_inside.sh" 2>&1 |
+    sed -u 's/\r//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g; /^c*SeaBIOS/d; /^Booting from ROM/d' | tee "$out"
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E "^systemd-$r-total: " "$out" | tail -1)
+  rm -f "$out"
+  p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+  echo "systemd-$r: $p passed, $f failed, $s skipped ($((SECONDS - start)) s with boot)"
+  tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+done
+echo "systemd-total: $tp passed, $tf failed, $ts skipped"
+[ "$tf" = 0 ]

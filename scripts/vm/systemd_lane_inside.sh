@@ -1,0 +1,56 @@
+#!/bin/sh
+# Runs inside the VM with systemd as PID 1 (see scripts/systemd_lane.sh):
+# for each runtime and each monitor (ocimon, then conmon as the control),
+# the podman lane with podman's stock configuration plus what a systemd host
+# adds (tests/systemd/podman_test.ts, stock_test.ts), and the monitor with
+# -s and a systemd cgroupsPath (cgroup_test.ts); then rootless podman.
+# One closing line per part, then a total.
+cd "$(dirname "$0")/../.."
+export NO_COLOR=1 OCIMON_TEST_TMP=/tmp/ocimon-tests
+export OCIMON_PODMAN_OOM_RUNS=${OCIMON_PODMAN_OOM_RUNS:-5} OCIMON_OOM_RUNS=${OCIMON_OOM_RUNS:-3}
+root=${OCIMON_SYSTEMD_ROOT:-host}
+runtimes=${OCIMON_VM_RUNTIMES:-runc crun}
+monitors=${OCIMON_SYSTEMD_MONITORS:-ocimon conmon}
+parts=${OCIMON_SYSTEMD_PARTS:-podman stock cgroup rootless}
+tp=0 tf=0 ts=0
+
+part() {
+  label=systemd-$root-$1
+  shift
+  log=/tmp/$label.log
+  start=$(date +%s)
+  deno test --allow-all --no-config --quiet ${OCIMON_VM_FILTER:+--filter "$OCIMON_VM_FILTER"} "$@" >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  line=$(grep -E '^(ok|FAILED) \| ' "$log" | tail -1)
+  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); p=${p:-0}
+  f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+'); f=${f:-0}
+  s=$(echo "$line" | grep -oE '[0-9]+ ignored' | grep -oE '[0-9]+'); s=${s:-0}
+  [ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+  echo "$label: $p passed, $f failed, $s skipped ($(($(date +%s) - start)) s)"
+  tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+}
+
+monitor_bin() { [ "$1" = conmon ] && echo /usr/bin/conmon || echo "$PWD/bin/ocimon"; }
+
+[ "$(cat /proc/1/comm)" = systemd ] || { echo "systemd lane: PID 1 is not systemd"; exit 1; }
+echo "systemd lane on $root: $(systemctl --version | head -1), $(podman --version), $(conmon --version | head -1)"
+for rt in $runtimes; do
+  for mon in $monitors; do
+    bin=$(monitor_bin "$mon")
+    for what in $parts; do
+      case $what in
+        podman) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "podman-$rt-$mon" tests/systemd/podman_test.ts ;;
+        stock) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "stock-$rt-$mon" tests/systemd/stock_test.ts ;;
+        cgroup) OCIMON_TEST_RUNTIME=$rt OCIMON_SYSTEMD_MONITOR=$bin part "cgroup-$rt-$mon" tests/systemd/cgroup_test.ts ;;
+      esac
+    done
+  done
+done
+case " $parts " in *" rootless "*)
+  for mon in $monitors; do
+    OCIMON_PODMAN_MONITOR=$(monitor_bin "$mon") part "rootless-$mon" tests/systemd/rootless_test.ts
+  done ;;
+esac
+echo "systemd-$root-total: $tp passed, $tf failed, $ts skipped"
+[ "$tf" = 0 ]

@@ -1,0 +1,201 @@
+/**
+ * Rootless podman on a systemd host, stock configuration: an unprivileged
+ * user with a systemd user session (loginctl enable-linger, so user@UID
+ * runs with XDG_RUNTIME_DIR and a session bus), podman run as that user with
+ * only the monitor (OCIMON_PODMAN_MONITOR, default ocimon) and the runtime
+ * chosen. There the container's cgroup is delegated to the user's slice and
+ * oom_score_adj cannot go below the inherited value. Runs as root in the
+ * systemd VM, which it changes (a user, lingering): tests/systemd only.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ensureRootfs, OOM_ARGS } from "../support/bundle.ts";
+import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { sleep } from "../support/harness.ts";
+
+const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
+const IS_CONMON = MONITOR.endsWith("/conmon");
+const WHO = IS_CONMON ? "conmon" : "ocimon";
+const OOM_RUNS = Number(Deno.env.get("OCIMON_ROOTLESS_OOM_RUNS") ?? 2);
+const USER = "ocimonuser";
+const dec = new TextDecoder();
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(cmd: string[], env?: Record<string, string>, ms = 60_000): Promise<Result> {
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    env,
+    clearEnv: env !== undefined,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  const out = await child.output();
+  clearTimeout(timer);
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The user, its subordinate ids and its lingering systemd user session. */
+async function setUp(): Promise<{ uid: number; home: string; rootfs: string }> {
+  if ((await run(["id", "-u", USER])).code !== 0) {
+    const r = await run(["useradd", "--create-home", "--shell", "/bin/sh", USER]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const uid = Number((await run(["id", "-u", USER])).stdout.trim());
+  for (const f of ["/etc/subuid", "/etc/subgid"]) {
+    const text = Deno.readTextFileSync(f);
+    if (!text.split("\n").some((l) => l.startsWith(`${USER}:`))) {
+      Deno.writeTextFileSync(f, `${USER}:200000:65536\n`, { append: true });
+    }
+  }
+  const linger = await run(["loginctl", "enable-linger", USER]);
+  assert.equal(linger.code, 0, linger.stderr);
+  const bus = `/run/user/${uid}/bus`;
+  for (let i = 0; !exists(bus); i++) {
+    assert(i < 300, `no user session bus at ${bus} 30 s after enable-linger`);
+    await sleep(100);
+  }
+  const home = (await run(["sh", "-c", `getent passwd ${USER} | cut -d: -f6`])).stdout.trim();
+  // The user's own rootfs: podman writes /etc/hosts and friends into it.
+  const dir = join(home, "ctr");
+  const rootfs = ensureRootfs(dir);
+  assert.equal((await run(["chown", "-R", `${USER}:${USER}`, dir])).code, 0);
+  return { uid, home, rootfs };
+}
+
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const setup = await setUp();
+const RUN = ["--network", "none", "--rootfs", setup.rootfs];
+
+/** podman as the user, in its home, with the session's environment and nothing else. */
+function podman(args: string[], ms?: number): Promise<Result> {
+  return run(
+    ["runuser", "-u", USER, "--", "podman", "--runtime", RUNTIME, "--conmon", MONITOR, ...args],
+    {
+      HOME: setup.home,
+      USER,
+      LOGNAME: USER,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      XDG_RUNTIME_DIR: `/run/user/${setup.uid}`,
+      DBUS_SESSION_BUS_ADDRESS: `unix:path=/run/user/${setup.uid}/bus`,
+    },
+    ms,
+  );
+}
+
+const PODMAN_MAJOR = Number((await run(["podman", "--version"])).stdout.match(/(\d+)\./)?.[1]);
+// conmon's oom file goes to its working directory, where podman 4 does not look.
+const CONMON_OOM_BROKEN = IS_CONMON && PODMAN_MAJOR < 5;
+
+let seq = 0;
+const name = (what: string) => `rl-${what}-${Deno.pid}-${++seq}`;
+
+Deno.test(`rootless (${WHO}): stock configuration, the monitor runs as the user; output and exit codes`, async () => {
+  const info = await podman([
+    "info",
+    "--format",
+    "{{.Host.Security.Rootless}} {{.Host.CgroupManager}} {{.Host.LogDriver}} {{.Host.CgroupControllers}}",
+  ]);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(
+    info.stdout,
+    /^true systemd journald \[.*\bmemory\b.*\]$/m,
+    "memory delegated to the user",
+  );
+  const hello = await podman(["run", "--rm", ...RUN, "echo", "hello"]);
+  assert.equal(hello.code, 0, hello.stderr);
+  assert.equal(hello.stdout, "hello\n");
+  const n = name("exit");
+  const r = await podman(["run", "--name", n, ...RUN, "sh", "-c", "echo to-stderr >&2; exit 3"]);
+  try {
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /to-stderr/);
+  } finally {
+    await podman(["rm", "-f", "-t", "0", n]);
+  }
+});
+
+Deno.test(`rootless (${WHO}): run -d, logs from the journal, stop delivers SIGTERM`, async () => {
+  const n = name("stop");
+  const script = 'trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done';
+  const r = await podman(["run", "-d", "--name", n, ...RUN, "sh", "-c", script]);
+  assert.equal(r.code, 0, r.stderr);
+  try {
+    for (let i = 0; (await podman(["logs", n])).stdout !== "started\n"; i++) {
+      assert(i < 100, "podman logs never showed the first line");
+      await sleep(300);
+    }
+    const monitorPid = (await podman(["inspect", n, "--format", "{{.State.ConmonPid}}"])).stdout;
+    const status = Deno.readTextFileSync(`/proc/${monitorPid.trim()}/status`);
+    assert.match(
+      status,
+      new RegExp(`^Uid:\\s+${setup.uid}\\s`, "m"),
+      "the monitor runs as the user",
+    );
+    const stop = await podman(["stop", "-t", "10", n]);
+    assert.equal(stop.code, 0, stop.stderr);
+    const st = await podman(["inspect", n, "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}"]);
+    assert.equal(st.stdout.trim(), "7 false");
+    assert.equal((await podman(["logs", n])).stdout, "started\ngot-term\n");
+  } finally {
+    await podman(["rm", "-f", "-t", "0", n]);
+  }
+});
+
+Deno.test({
+  name:
+    `rootless (${WHO}): OOM under --memory 16m reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
+    (CONMON_OOM_BROKEN ? " (known conmon failure under podman 4: expected to fail)" : ""),
+  async fn() {
+    const results: string[] = [];
+    for (let i = 0; i < OOM_RUNS; i++) {
+      const n = name("oom");
+      const r = await podman([
+        "run",
+        "-d",
+        "--name",
+        n,
+        "--memory",
+        "16m",
+        "--memory-swap",
+        "16m",
+        ...RUN,
+        ...OOM_ARGS,
+      ]);
+      try {
+        assert.equal(r.code, 0, r.stderr);
+        await podman(["wait", n], 30_000);
+        const st = await podman([
+          "inspect",
+          n,
+          "--format",
+          "{{.State.OOMKilled}} {{.State.ExitCode}}",
+        ]);
+        results.push(st.stdout.trim());
+      } finally {
+        await podman(["rm", "-f", "-t", "0", n]);
+      }
+    }
+    const right = results.filter((r) => r === "true 137").length;
+    if (CONMON_OOM_BROKEN) {
+      console.log(`conmon: ${right}/${OOM_RUNS} right (${results.join(", ")})`);
+      assert(right < OOM_RUNS, "conmon's known failure no longer happens: update this test");
+      return;
+    }
+    assert.equal(right, OOM_RUNS, results.join(", "));
+  },
+});

@@ -1,0 +1,152 @@
+/**
+ * What a stock systemd host adds to podman's contract with its monitor: the
+ * container in a systemd scope, its output in the journal, its events from
+ * journald. podman keeps its stock configuration; only the monitor
+ * (OCIMON_PODMAN_MONITOR, default ocimon) and the runtime are chosen.
+ */
+import assert from "node:assert/strict";
+import { ensureRootfs } from "../support/bundle.ts";
+import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { isAlive } from "../support/harness.ts";
+
+const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
+const WHO = MONITOR.endsWith("/conmon") ? "conmon" : "ocimon";
+const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osd" });
+const RUN = ["--network", "none", "--rootfs", ensureRootfs(base)];
+
+/** The lane runs in a systemd service; a user at a shell has no INVOCATION_ID. */
+const USER_ENV = Object.fromEntries(
+  Object.entries(Deno.env.toObject()).filter(([k]) => k !== "INVOCATION_ID"),
+);
+
+async function sh(cmd: string, args: string[], ms = 60_000, env = USER_ENV) {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: base,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+const podman = (args: string[], ms?: number, env?: Record<string, string>) =>
+  sh("podman", ["--runtime", RUNTIME, "--conmon", MONITOR, ...args], ms, env);
+
+let seq = 0;
+const name = (what: string) => `sd-${what}-${Deno.pid}-${++seq}`;
+
+Deno.test(`systemd host (${WHO}): podman's stock configuration is systemd, journald, journald`, async () => {
+  const r = await podman([
+    "info",
+    "--format",
+    "{{.Host.CgroupManager}} {{.Host.LogDriver}} {{.Host.EventLogger}} {{.Host.CgroupsVersion}}",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "systemd journald journald v2");
+});
+
+Deno.test(`systemd host (${WHO}): the container runs in machine.slice/libpod-ID.scope, the monitor beside it in libpod-conmon-ID.scope`, async () => {
+  const n = name("scope");
+  const r = await podman(["run", "-d", "--name", n, ...RUN, "sleep", "100"]);
+  assert.equal(r.code, 0, r.stderr);
+  try {
+    const info = await podman([
+      "inspect",
+      n,
+      "--format",
+      "{{.Id}} {{.State.Pid}} {{.State.ConmonPid}}",
+    ]);
+    const [id, pid, monitorPid] = info.stdout.trim().split(" ");
+    const cgroup = (p: string) => Deno.readTextFileSync(`/proc/${p}/cgroup`).trim();
+    // crun puts the process one level down, in the scope's "container" cgroup.
+    const scope = `/machine.slice/libpod-${id}.scope`;
+    assert([`0::${scope}`, `0::${scope}/container`].includes(cgroup(pid)), cgroup(pid));
+    assert.equal(cgroup(monitorPid), `0::/machine.slice/libpod-conmon-${id}.scope`);
+    assert(isAlive(Number(monitorPid)));
+    const unit = await sh("systemctl", ["is-active", `libpod-${id}.scope`]);
+    assert.equal(unit.stdout.trim(), "active");
+  } finally {
+    await podman(["rm", "-f", "-t", "0", n]);
+  }
+});
+
+Deno.test(`systemd host (${WHO}): run from a systemd service (INVOCATION_ID, as Quadlet units do), the monitor stays in the service's cgroup`, async () => {
+  const n = name("unit");
+  const env = Deno.env.toObject();
+  assert(env.INVOCATION_ID, "the lane runs in a systemd service");
+  const r = await podman(["run", "-d", "--name", n, ...RUN, "sleep", "100"], undefined, env);
+  assert.equal(r.code, 0, r.stderr);
+  try {
+    const info = await podman(["inspect", n, "--format", "{{.Id}} {{.State.ConmonPid}}"]);
+    const [id, monitorPid] = info.stdout.trim().split(" ");
+    const own = Deno.readTextFileSync("/proc/self/cgroup").trim();
+    assert.equal(Deno.readTextFileSync(`/proc/${monitorPid}/cgroup`).trim(), own);
+    assert.equal(
+      (await sh("systemctl", ["is-active", `libpod-${id}.scope`])).stdout.trim(),
+      "active",
+    );
+  } finally {
+    await podman(["rm", "-f", "-t", "0", n]);
+  }
+});
+
+Deno.test(`systemd host (${WHO}): output goes to the journal, podman logs reads it back, events come from journald`, async () => {
+  const n = name("journal");
+  const since = new Date(Date.now() - 2000).toISOString();
+  const r = await podman([
+    "run",
+    "--name",
+    n,
+    ...RUN,
+    "sh",
+    "-c",
+    "echo out-line; echo err-line >&2; exit 5",
+  ]);
+  assert.equal(r.code, 5, r.stderr);
+  try {
+    const id = (await podman(["inspect", n, "--format", "{{.Id}}"])).stdout.trim();
+    const logs = await podman(["logs", n]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.equal(logs.stdout, "out-line\n");
+    assert.equal(logs.stderr, "err-line\n");
+    // journald may take a moment to make the entries visible to readers.
+    let j = "";
+    for (let i = 0; i < 50 && !/err-line/.test(j); i++) {
+      j = (await sh("journalctl", ["--no-pager", "-o", "json", `CONTAINER_NAME=${n}`])).stdout;
+      if (!/err-line/.test(j)) await new Promise((r) => setTimeout(r, 200));
+    }
+    const entries = j.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const byMsg = Object.fromEntries(entries.map((e) => [e.MESSAGE, e]));
+    // conmon keeps the newline in MESSAGE: a line as the container wrote it.
+    assert.deepEqual(Object.keys(byMsg).sort(), ["err-line\n", "out-line\n"]);
+    assert.equal(byMsg["out-line\n"].PRIORITY, "6");
+    assert.equal(byMsg["err-line\n"].PRIORITY, "3");
+    assert.equal(byMsg["out-line\n"].CONTAINER_ID_FULL, id);
+    assert.equal(byMsg["out-line\n"].CONTAINER_ID, id.slice(0, 12));
+    assert.equal(byMsg["out-line\n"].CONTAINER_NAME, n);
+    const ev = await podman([
+      "events",
+      "--since",
+      since,
+      "--until",
+      new Date(Date.now() + 1000).toISOString(),
+      "--filter",
+      `container=${n}`,
+      "--filter",
+      "event=died",
+      "--format",
+      "{{.Status}} {{.ContainerExitCode}}",
+    ]);
+    assert.equal(ev.code, 0, ev.stderr);
+    assert.equal(ev.stdout.trim(), "died 5");
+  } finally {
+    await podman(["rm", "-f", "-t", "0", n]);
+  }
+});
+
+globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
