@@ -4,6 +4,7 @@
 # 12: podman 4.3, conmon 2.1.6) and Debian 13 (podman 5.4, conmon 2.1.12).
 # OCIMON_SYSTEMD_ROOTS (default "host debian13"), OCIMON_VM_RUNTIMES
 # ("runc crun"), OCIMON_SYSTEMD_MONITORS ("ocimon conmon"),
+# OCIMON_SYSTEMD_CONTROL_RUNTIMES (runtimes conmon runs with: "runc"),
 # OCIMON_SYSTEMD_PARTS ("podman stock cgroup rootless") and OCIMON_VM_FILTER
 # (deno test --filter) choose what runs. Ends with "systemd-total: …".
 set -uo pipefail
