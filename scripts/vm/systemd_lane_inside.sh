@@ -22,7 +22,8 @@ tp=0 tf=0 ts=0
 part() {
   label=systemd-$root-$1
   shift
-  log=/tmp/$label.log
+  # In the results share, so that the host can follow a part while it runs.
+  log=${OCIMON_VM_OUT:-/tmp}/$label.log
   start=$(date +%s)
   deno test --allow-all --no-config --quiet ${OCIMON_VM_FILTER:+--filter "$OCIMON_VM_FILTER"} "$@" >"$log" 2>&1
   rc=$?
