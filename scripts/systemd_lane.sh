@@ -5,7 +5,7 @@
 # OCIMON_SYSTEMD_ROOTS (default "host debian13"), OCIMON_VM_RUNTIMES
 # ("runc crun"), OCIMON_SYSTEMD_MONITORS ("ocimon conmon"),
 # OCIMON_SYSTEMD_CONTROL_RUNTIMES (runtimes conmon runs with: "runc"),
-# OCIMON_SYSTEMD_PARTS ("podman stock cgroup rootless") and OCIMON_VM_FILTER
+# OCIMON_SYSTEMD_PARTS ("podman stock cgroup crio rootless") and OCIMON_VM_FILTER
 # (deno test --filter) choose what runs. Ends with "systemd-total: …".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -2,8 +2,10 @@
 # Runs inside the VM with systemd as PID 1 (see scripts/systemd_lane.sh):
 # for each runtime and each monitor (ocimon, then conmon as the control),
 # the podman lane with podman's stock configuration plus what a systemd host
-# adds (tests/systemd/podman_test.ts, stock_test.ts), and the monitor with
-# -s and a systemd cgroupsPath (cgroup_test.ts); then rootless podman.
+# adds (tests/systemd/podman_test.ts; stock_test.ts, journald_test.ts,
+# sdnotify_test.ts), the monitor with -s and a systemd cgroupsPath
+# (cgroup_test.ts), CRI-O's systemd cgroups (tests/crio, that test alone);
+# then rootless podman (rootless_test.ts).
 # One closing line per part, then a total.
 # CI budget: the control (conmon) runs with the runtimes in
 # OCIMON_SYSTEMD_CONTROL_RUNTIMES (default runc) only: the contract between
@@ -16,7 +18,7 @@ root=${OCIMON_SYSTEMD_ROOT:-host}
 runtimes=${OCIMON_VM_RUNTIMES:-runc crun}
 monitors=${OCIMON_SYSTEMD_MONITORS:-ocimon conmon}
 control_runtimes=${OCIMON_SYSTEMD_CONTROL_RUNTIMES:-runc}
-parts=${OCIMON_SYSTEMD_PARTS:-podman stock cgroup rootless}
+parts=${OCIMON_SYSTEMD_PARTS:-podman stock cgroup crio rootless}
 tp=0 tf=0 ts=0
 
 part() {
@@ -25,7 +27,8 @@ part() {
   # In the results share, so that the host can follow a part while it runs.
   log=${OCIMON_VM_OUT:-/tmp}/$label.log
   start=$(date +%s)
-  deno test --allow-all --no-config --quiet ${OCIMON_VM_FILTER:+--filter "$OCIMON_VM_FILTER"} "$@" >"$log" 2>&1
+  filter=${PART_FILTER:-${OCIMON_VM_FILTER:-}}
+  deno test --allow-all --no-config --quiet ${filter:+--filter "$filter"} "$@" >"$log" 2>&1
   rc=$?
   cat "$log"
   line=$(grep -E '^(ok|FAILED) \| ' "$log" | tail -1)
@@ -50,7 +53,10 @@ for rt in $runtimes; do
     for what in $parts; do
       case $what in
         podman) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "podman-$rt-$mon" tests/systemd/podman_test.ts ;;
-        stock) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "stock-$rt-$mon" tests/systemd/stock_test.ts ;;
+        stock) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "stock-$rt-$mon" \
+          tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts ;;
+        crio) OCIMON_TEST_RUNTIME=$rt OCIMON_CRIO_MONITOR=$bin PART_FILTER=cgroup_manager=systemd \
+          part "crio-$rt-$mon" tests/crio/crio_test.ts ;;
         cgroup) OCIMON_TEST_RUNTIME=$rt OCIMON_SYSTEMD_MONITOR=$bin part "cgroup-$rt-$mon" tests/systemd/cgroup_test.ts ;;
       esac
     done
