@@ -460,8 +460,17 @@ export class Crio {
   async close(): Promise<void> {
     this.#watcher.close();
     await this.#watching;
-    await this.runtimeCmd("list").catch(() => {});
-    Deno.removeSync(this.base, { recursive: true });
+    // A monitor may still be writing its last files (a test that failed
+    // midway): try again briefly rather than leave the directory behind.
+    for (let i = 0;; i++) {
+      try {
+        Deno.removeSync(this.base, { recursive: true });
+        return;
+      } catch (err) {
+        if (i >= 20) throw err;
+        await sleep(100);
+      }
+    }
   }
 }
 
