@@ -185,6 +185,7 @@ const PATIENCE = 4;
 /** Once the journal counts as not reading, entries are dropped unsent for this long. */
 export const DROP_PAUSE_MS = 5000;
 const EAGAIN = 11;
+const EINTR = 4;
 
 /** The sink: container output to the journal. */
 export class JournaldLog {
@@ -198,6 +199,8 @@ export class JournaldLog {
    * monitor may run without V8's optimizing tiers: per-entry work counts).
    */
   #iovs: (BigUint64Array<ArrayBuffer> | undefined)[] = [];
+  /** The same arrays as 32-bit words: MESSAGE's length is set without a BigInt. */
+  #words: Uint32Array[] = [];
   #counts: number[] = [];
   #message = withPrefix(new Uint8Array(MESSAGE_EQ.length + 2 * STDIO_BUF_SIZE));
   #messagePtr = pointer(this.#message);
@@ -232,6 +235,7 @@ export class JournaldLog {
       iov[2 * i + 3] = BigInt(f.length);
     });
     this.#iovs[k] = iov;
+    this.#words[k] = new Uint32Array(iov.buffer);
     this.#counts[k] = rest.length + 1;
     return iov;
   }
@@ -271,11 +275,17 @@ export class JournaldLog {
       tries = 1;
     }
     const iov = this.#iovFor(priority, partial);
-    const n = this.#counts[2 * priority + (partial ? 1 : 0)];
+    const k = 2 * priority + (partial ? 1 : 0);
+    const n = this.#counts[k];
     iov[0] = message;
-    iov[1] = BigInt(size);
+    iov[1] = 0n;
+    this.#words[k][2] = size; // little-endian: the low word of iov[1]
     let r = this.#client.sendv(iov, n);
-    while (r === -EAGAIN && --tries > 0) r = this.#client.sendv(iov, n);
+    // A signal (SIGCHLD at the container's exit) interrupts a waiting send:
+    // send again. conmon never sees EINTR (it takes signals through a signalfd).
+    for (let i = 0; i < 100 && (r === -EINTR || (r === -EAGAIN && --tries > 0)); i++) {
+      r = this.#client.sendv(iov, n);
+    }
     this.#result(r);
   }
 
@@ -313,7 +323,9 @@ export class JournaldLog {
     this.#connecting = this.#client.connect(iov, n).then((r) => {
       this.#queue.shift();
       this.#queued -= first.message.length;
-      this.#result(r);
+      if (r === -EINTR || r === -EAGAIN) {
+        this.#deliver(pointer(first.message), first.message.length, first.priority, first.partial);
+      } else this.#result(r);
       this.#offerQueue();
     }, (err) => {
       this.#say(`journald: cannot send to the journal: ${err}`);

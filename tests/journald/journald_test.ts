@@ -175,6 +175,27 @@ Deno.test({
   },
 });
 
+Deno.test("journald: a flood of lines arrives whole and in order (none lost to a signal)", async () => {
+  // The container's exit (SIGCHLD) lands while sends wait for journald:
+  // an interrupted send must be sent again, not dropped.
+  const n = 100_000;
+  const c = await runContainer("journald-flood", `seq 1 ${n}`);
+  try {
+    assert.equal(await c.exitCode(60_000), "0");
+    await run(["journalctl", "--sync"]);
+    const r = await run([
+      "sh",
+      "-c",
+      `journalctl --no-pager -o json --output-fields=MESSAGE CONTAINER_ID_FULL=${c.cid}`,
+    ]);
+    const got = r.stdout.split("\n").filter(Boolean).map((l) => Number(JSON.parse(l).MESSAGE));
+    assert.equal(got.length, n, `${got.length} entries`);
+    assert(got.every((v, i) => v === i + 1), "in order");
+  } finally {
+    await c.cleanup();
+  }
+});
+
 /** Starts our own journald again (after a test killed it) for the tests after. */
 async function restartJournald(): Promise<void> {
   const child = new Deno.Command("/lib/systemd/systemd-journald", {
