@@ -17,8 +17,8 @@
  * that starts with a syslog priority prefix "<N>" (N 0-7) is logged at that
  * priority, without the prefix (conmon main; 2.1.x logs the prefix as text).
  *
- * The journal never stalls the container. A slow journal is waited for, as
- * conmon does, but each send waits at most SEND_TIMEOUT_MS (twice, inside
+ * The journal never stalls the container for long. A slow journal is waited
+ * for, as conmon does, but each send waits at most SEND_TIMEOUT_MS (twice, inside
  * libsystemd: src/sys/libsystemd.ts), and a journal that took nothing for
  * PATIENCE sends counts as not reading (journald frozen): then entries are
  * dropped unsent for DROP_PAUSE_MS, counted and said once, and one send
@@ -179,9 +179,11 @@ interface Waiting {
 export const QUEUE_MAX_BYTES = 4 * 1024 * 1024;
 /**
  * Sends of one entry before the journal counts as not reading: each waits
- * up to twice SEND_TIMEOUT_MS (libsystemd tries a second way), so 2 s.
+ * up to twice SEND_TIMEOUT_MS (libsystemd tries a second way), so 10 s: on a
+ * loaded machine (load 12 on 2 cores) a limit of 2 s lost entries of a
+ * healthy journald starved of CPU, which is slow, not frozen.
  */
-const PATIENCE = 4;
+const PATIENCE = 10;
 /** Once the journal counts as not reading, entries are dropped unsent for this long. */
 export const DROP_PAUSE_MS = 5000;
 const EAGAIN = 11;
@@ -201,6 +203,7 @@ export class JournaldLog {
   #iovs: (BigUint64Array<ArrayBuffer> | undefined)[] = [];
   /** The same arrays as 32-bit words: MESSAGE's length is set without a BigInt. */
   #words: Uint32Array[] = [];
+  #iovPointers: Deno.PointerValue[] = [];
   #counts: number[] = [];
   #message = withPrefix(new Uint8Array(MESSAGE_EQ.length + 2 * STDIO_BUF_SIZE));
   #messagePtr = pointer(this.#message);
@@ -236,6 +239,7 @@ export class JournaldLog {
     });
     this.#iovs[k] = iov;
     this.#words[k] = new Uint32Array(iov.buffer);
+    this.#iovPointers[k] = Deno.UnsafePointer.of(iov);
     this.#counts[k] = rest.length + 1;
     return iov;
   }
@@ -280,11 +284,12 @@ export class JournaldLog {
     iov[0] = message;
     iov[1] = 0n;
     this.#words[k][2] = size; // little-endian: the low word of iov[1]
-    let r = this.#client.sendv(iov, n);
+    const at = this.#iovPointers[k];
+    let r = this.#client.sendv(at, n);
     // A signal (SIGCHLD at the container's exit) interrupts a waiting send:
     // send again. conmon never sees EINTR (it takes signals through a signalfd).
     for (let i = 0; i < 100 && (r === -EINTR || (r === -EAGAIN && --tries > 0)); i++) {
-      r = this.#client.sendv(iov, n);
+      r = this.#client.sendv(at, n);
     }
     this.#result(r);
   }

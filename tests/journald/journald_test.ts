@@ -234,8 +234,9 @@ Deno.test({
       // 200000 lines: far more than the journal's socket queue holds.
       c = await runContainer("journald-frozen", "seq 1 200000; exit 7");
       const t0 = Date.now();
-      assert.equal(await c.exitCode(20_000), "7");
-      assert(Date.now() - t0 < 20_000);
+      // The journal counts as not reading after 10 s without progress.
+      assert.equal(await c.exitCode(40_000), "7");
+      assert(Date.now() - t0 < 40_000);
     } finally {
       Deno.kill(pid, "SIGCONT");
       Deno.env.delete("OCIMON_DEBUG_LOG");
