@@ -9,6 +9,11 @@
  * kernel bumps the counter before it delivers SIGKILL, so by the time the
  * container is reaped the counter already tells the truth.
  *
+ * On v1 the eventfd is signalled when the memory cgroup goes OOM, before the
+ * OOM killer has picked and counted its victim: a read at once may find the
+ * counter unchanged, and no second event comes for the kill. So an event that
+ * shows no new kill is followed by a few later looks (FOLLOW_UP_MS).
+ *
  * @module
  */
 import { closeQuietly, openRaw } from "../sys/fd.ts";
@@ -26,6 +31,9 @@ export interface OomVerdict {
   source: "cgroup" | "parent" | "last-seen" | "none";
 }
 
+/** When to look again after an event that showed no new kill (ms after the event). */
+const FOLLOW_UP_MS = [5, 25, 100, 400, 1500];
+
 export class OomWatcher {
   readonly #cg: MemoryCgroup;
   readonly #baseline: number;
@@ -35,6 +43,7 @@ export class OomWatcher {
   #fds: number[] = [];
   #poller: Poller | undefined;
   #onOom: ((count: number) => void) | undefined;
+  #followUps: ReturnType<typeof setTimeout>[] = [];
 
   private constructor(cg: MemoryCgroup, baseline: number) {
     this.#cg = cg;
@@ -76,7 +85,7 @@ export class OomWatcher {
       this.#fds.push(fd);
       poller.add(fd, () => {
         drainEvents(fd);
-        this.#check();
+        if (!this.#check()) this.#followUp();
         return true;
       });
     } catch (err) {
@@ -112,12 +121,28 @@ export class OomWatcher {
     return efd;
   }
 
-  #check(): void {
+  /** Reads the counter; true if it grew since the last look. */
+  #check(): boolean {
     const now = readOomKill(this.#cg.dir, this.#cg.version);
-    if (now !== undefined && now > this.#last) {
-      this.#last = now;
-      this.#onOom?.(this.seen);
-    }
+    if (now === undefined || now <= this.#last) return false;
+    this.#last = now;
+    this.#onOom?.(this.seen);
+    return true;
+  }
+
+  /** Looks again a few times after an event that came before its kill was counted. */
+  #followUp(): void {
+    this.#cancelFollowUps();
+    this.#followUps = FOLLOW_UP_MS.map((ms) =>
+      setTimeout(() => {
+        if (this.#check()) this.#cancelFollowUps();
+      }, ms)
+    );
+  }
+
+  #cancelFollowUps(): void {
+    this.#followUps.forEach((t) => clearTimeout(t));
+    this.#followUps = [];
   }
 
   /**
@@ -147,6 +172,7 @@ export class OomWatcher {
 
   /** Stops watching and closes the event descriptors. */
   close(): void {
+    this.#cancelFollowUps();
     for (const fd of this.#fds) {
       this.#poller?.remove(fd);
       closeQuietly(fd);
