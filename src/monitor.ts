@@ -450,13 +450,15 @@ async function superviseContainer(
   const finishedAt = rfc3339Nano();
   clearTimeout(timer);
   target = 0;
-  // What the pipes hold now, and no more: a writer that outlives the
-  // container must not hold back the exit files.
-  await guarded("reading the container's last output", () => relay.drain());
+  // The counters first: under systemd the empty scope, counters and all, is
+  // removed soon after the exit, and draining the output can take a while.
   let verdict: OomVerdict = { oomKilled: false, oomKillCount: 0, source: "none" };
   await guarded("reading the OOM counters", () => {
     if (watcher) verdict = watcher.verdict();
   });
+  // What the pipes hold now, and no more: a writer that outlives the
+  // container must not hold back the exit files.
+  await guarded("reading the container's last output", () => relay.drain());
   await guarded("closing the OOM watcher", () => watcher?.close());
   let memory: { peak: number | null; limit: number | null } = { peak: null, limit: null };
   await guarded("reading the container's memory use", () => {

@@ -27,7 +27,7 @@ export interface OomVerdict {
   oomKilled: boolean;
   /** How many processes the kernel OOM-killed in the container's cgroup. */
   oomKillCount: number;
-  /** Where the verdict came from: the cgroup, or its parent when the cgroup was gone. */
+  /** Where the verdict came from: the cgroup, or its nearest ancestor left when it was gone. */
   source: "cgroup" | "parent" | "last-seen" | "none";
 }
 
@@ -37,8 +37,8 @@ const FOLLOW_UP_MS = [5, 25, 100, 400, 1500];
 export class OomWatcher {
   readonly #cg: MemoryCgroup;
   readonly #baseline: number;
-  readonly #parent: string | undefined;
-  readonly #parentBaseline: number | undefined;
+  /** Ancestors with a counter, nearest first, and their counters at open. */
+  readonly #ancestors: { dir: string; baseline: number }[] = [];
   #last: number;
   #fds: number[] = [];
   #poller: Poller | undefined;
@@ -49,9 +49,15 @@ export class OomWatcher {
     this.#cg = cg;
     this.#baseline = baseline;
     this.#last = baseline;
-    this.#parent = parentDir(cg);
-    // The root cgroup has no memory.events; then there is no parent fallback.
-    this.#parentBaseline = this.#parent ? readOomKill(this.#parent, cg.version) : undefined;
+    // A scope and the cgroup a runtime makes inside it (crun's SCOPE/container)
+    // can both be gone by the final read (systemd removes an empty scope), so
+    // every ancestor below the hierarchy's root is a fallback (the root counts
+    // the whole machine).
+    const below = `${cg.mountPoint}/`;
+    for (let dir = parentDir(cg); dir?.startsWith(below); dir = parentDir({ ...cg, dir })) {
+      const baseline = readOomKill(dir, cg.version);
+      if (baseline !== undefined) this.#ancestors.push({ dir, baseline });
+    }
   }
 
   /**
@@ -148,7 +154,8 @@ export class OomWatcher {
   /**
    * The final verdict, taken after the container has exited and been reaped.
    * Reads the counter once more; if the cgroup is gone, keeps the last value
-   * seen and consults the parent, whose v2 counters are hierarchical.
+   * seen and consults the nearest ancestor still there, whose v2 counters are
+   * hierarchical.
    */
   verdict(): OomVerdict {
     const now = readOomKill(this.#cg.dir, this.#cg.version);
@@ -156,12 +163,14 @@ export class OomWatcher {
       if (now > this.#last) this.#last = now;
       return this.#result("cgroup");
     }
-    if (this.#parent && this.#parentBaseline !== undefined) {
-      const p = readOomKill(this.#parent, this.#cg.version);
-      if (p !== undefined && p - this.#parentBaseline > this.seen) {
-        this.#last = this.#baseline + (p - this.#parentBaseline);
+    for (const a of this.#ancestors) {
+      const p = readOomKill(a.dir, this.#cg.version);
+      if (p === undefined) continue; // gone as well: look further up
+      if (p - a.baseline > this.seen) {
+        this.#last = this.#baseline + (p - a.baseline);
         return this.#result("parent");
       }
+      break;
     }
     return this.#result("last-seen");
   }

@@ -85,3 +85,23 @@ Deno.test("no readable counter: no watcher (the caller reports no cgroup)", () =
   );
   Deno.removeSync(root, { recursive: true });
 });
+
+Deno.test("cgroup and parent both removed (crun's SCOPE/container under systemd): the nearest ancestor left decides", () => {
+  const root = Deno.makeTempDirSync();
+  const dir = `${root}/machine.slice/libpod-x.scope/container`;
+  Deno.mkdirSync(dir, { recursive: true });
+  Deno.writeTextFileSync(`${root}/machine.slice/memory.events`, events(4));
+  Deno.writeTextFileSync(`${root}/machine.slice/libpod-x.scope/memory.events`, events(0));
+  Deno.writeTextFileSync(`${dir}/memory.events`, events(0));
+  const w = OomWatcher.open({
+    version: 2,
+    path: "/machine.slice/libpod-x.scope/container",
+    dir,
+    mountPoint: root,
+  })!;
+  // The kill lands, then systemd removes the empty scope before the final read.
+  Deno.writeTextFileSync(`${root}/machine.slice/memory.events`, events(5));
+  Deno.removeSync(`${root}/machine.slice/libpod-x.scope`, { recursive: true });
+  assert.deepEqual(w.verdict(), { oomKilled: true, oomKillCount: 1, source: "parent" });
+  Deno.removeSync(root, { recursive: true });
+});
