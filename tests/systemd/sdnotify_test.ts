@@ -95,8 +95,10 @@ Deno.test(`sd-notify (${WHO}): a Type=notify unit is active only after the conta
     const deadline = Date.now() + 120_000;
     let active = false;
     while (Date.now() < deadline) {
-      const marked = exists(join(dir, "notifying"));
+      // State first, then the mark: the container marks before it notifies,
+      // so "active" seen with no mark after it is a unit active too early.
       const state = await show(unit, "ActiveState");
+      const marked = exists(join(dir, "notifying"));
       if (!marked) {
         states.add(state);
         assert.notEqual(state, "active", "active before the container sent READY=1");
