@@ -77,17 +77,19 @@ build_initramfs() {
 
 # Debian 13 (trixie) with podman 5, debootstrapped once into the cache (about
 # 70 s; rebuilt only when missing), with this machine's Deno copied in.
-DEBIAN13_PACKAGES=systemd,systemd-sysv,dbus,podman,runc,crun,conmon,busybox-static,python3,procps,uidmap,kmod
+# dbus-user-session: the session bus of a user's systemd, which rootless podman needs.
+DEBIAN13_PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,podman,runc,crun,conmon,busybox-static,python3,procps,uidmap,kmod
 build_debian13() {
   local dir="$cache/debian13"
-  if [ ! -f "$dir/.complete" ]; then
+  # Rebuilt when missing or when the package list changed.
+  if [ "$(cat "$dir/.complete" 2>/dev/null)" != "$DEBIAN13_PACKAGES" ]; then
     command -v debootstrap >/dev/null || { log "debootstrap is missing (scripts/setup.sh installs it)"; exit 1; }
     log "debootstrapping Debian 13 into $dir (once)"
     rm -rf "$dir.tmp"
     debootstrap --variant=minbase --include="$DEBIAN13_PACKAGES" trixie "$dir.tmp" http://deb.debian.org/debian \
       >"$cache/debootstrap.log" 2>&1 || { log "debootstrap failed: see $cache/debootstrap.log"; exit 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
-    touch "$dir/.complete"
+    echo "$DEBIAN13_PACKAGES" >"$dir/.complete"
   fi
   local deno
   deno=$(readlink -f "$(command -v deno)")
