@@ -19,7 +19,8 @@
 # adds them up. Exit status is non-zero if any lane failed.
 #
 # Environment: OCIMON_BIN (binary under test, default bin/ocimon),
-# OCIMON_TEST_RUNTIME (runc|crun), OCIMON_SKIP_SETUP=1, OCIMON_VM_FULL=1.
+# OCIMON_TEST_RUNTIME (runc|crun), OCIMON_SKIP_SETUP=1, OCIMON_VM_FULL=1 (every VM part
+# with every runtime; by default runc runs only the cgroup-dependent parts there).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -27,13 +27,31 @@ part() {
 
 grep -q cgroup2 /proc/self/mountinfo && ! grep -q ' - cgroup ' /proc/self/mountinfo ||
   { echo "vm: not a pure cgroup v2 guest"; exit 1; }
+# CI budget: crun, which cannot create containers on the hybrid-cgroup host,
+# runs every part here. runc runs every integration and crio test on the host
+# lanes already (cgroup v1), so here it runs what depends on the cgroup
+# version: the lifecycle and OOM integration tests, the cgroup v2 tests and
+# podman. OCIMON_VM_FULL=1 runs every part with every runtime.
+trimmed() { [ "${OCIMON_VM_FULL:-}" != 1 ] && [ "$1" = runc ]; }
 for rt in $runtimes; do
   for what in $parts; do
     case $what in
-      host) OCIMON_TEST_RUNTIME=$rt part "host-$rt" tests/integration ;;
+      host)
+        if trimmed "$rt"; then
+          OCIMON_TEST_RUNTIME=$rt part "host-$rt" tests/integration/lifecycle_test.ts tests/integration/oom_test.ts
+        else
+          OCIMON_TEST_RUNTIME=$rt part "host-$rt" tests/integration
+        fi
+        ;;
       cgroup_v2) OCIMON_TEST_RUNTIME=$rt part "cgroup-v2-$rt" tests/cgroup_v2 ;;
       podman) OCIMON_TEST_RUNTIME=$rt part "podman-$rt" tests/podman ;;
-      crio) OCIMON_TEST_RUNTIME=$rt part "crio-$rt" tests/crio ;;
+      crio)
+        if trimmed "$rt"; then
+          echo "vm: crio-$rt left out (the crio lane runs it on the host; OCIMON_VM_FULL=1 runs it here)"
+        else
+          OCIMON_TEST_RUNTIME=$rt part "crio-$rt" tests/crio
+        fi
+        ;;
     esac
   done
 done
