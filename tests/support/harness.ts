@@ -62,6 +62,13 @@ export async function run(cmd: string[], opts: { stdin?: string } = {}) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/**
+ * How long a test waits for a sync pipe message: a bound, not a speed check.
+ * Under TCG (the VM lanes) on a busy 2-core machine a create can take well
+ * over 10 s.
+ */
+const SYNC_WAIT_MS = Deno.env.get("OCIMON_VM_GUEST") === "1" ? 45_000 : 10_000;
+
 /** Reads newline-terminated JSON messages from a pipe's read end. */
 class MessageReader {
   #file: Deno.FsFile;
@@ -71,7 +78,7 @@ class MessageReader {
     this.#file = Deno.openSync(`/proc/self/fd/${fd}`, { read: true });
     closeQuietly(fd);
   }
-  async next(ms = 10_000): Promise<Record<string, unknown> | null> {
+  async next(ms = SYNC_WAIT_MS): Promise<Record<string, unknown> | null> {
     const deadline = Date.now() + ms;
     const chunk = new Uint8Array(65536);
     while (!this.#buf.includes("\n")) {
