@@ -67,7 +67,7 @@ export async function run(cmd: string[], opts: { stdin?: string } = {}) {
  * Under TCG (the VM lanes) on a busy 2-core machine a create can take well
  * over 10 s.
  */
-const SYNC_WAIT_MS = Deno.env.get("OCIMON_VM_GUEST") === "1" ? 45_000 : 10_000;
+const SYNC_WAIT_MS = Deno.env.get("OCIMON_VM_GUEST") ? 45_000 : 10_000;
 
 /** Reads newline-terminated JSON messages from a pipe's read end. */
 class MessageReader {
