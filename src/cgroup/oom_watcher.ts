@@ -22,6 +22,7 @@ import { drainEvents, eventFd, inotifyWatch } from "../sys/notify.ts";
 import type { Poller } from "../sys/poller.ts";
 import { type MemoryCgroup, parentDir } from "./paths.ts";
 import { readOomKill } from "./memory_files.ts";
+import { diag } from "../diag.ts";
 
 export interface OomVerdict {
   oomKilled: boolean;
@@ -95,7 +96,7 @@ export class OomWatcher {
         return true;
       });
     } catch (err) {
-      console.error(`ocimon: OOM events unavailable (${err}); checking at exit only`);
+      diag(`OOM events unavailable (${err}); checking at exit only`);
     }
     this.#check(); // a kill between the baseline and the watch
   }

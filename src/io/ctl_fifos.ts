@@ -13,6 +13,7 @@ import { closeQuietly, openRaw, readSome } from "../sys/fd.ts";
 import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_WRONLY } from "../sys/libc.ts";
 import type { Poller } from "../sys/poller.ts";
 import { makeFifo } from "../sys/socket.ts";
+import { diag } from "../diag.ts";
 
 export const WIN_RESIZE_EVENT = 1;
 export const REOPEN_LOGS_EVENT = 2;
@@ -92,14 +93,14 @@ export class ControlFifos {
   constructor(readonly poller: Poller, bundle: string, handlers: ControlHandlers) {
     const ctl = new LineFifo(bundle, "ctl", poller, (line) => {
       const msg = parseCtlLine(line);
-      if (!msg) return console.error(`ocimon: invalid ctl message '${line}'`);
+      if (!msg) return diag(`invalid ctl message '${line}'`);
       if (msg.type === WIN_RESIZE_EVENT) handlers.onResize(msg.a, msg.b);
       else handlers.onReopenLogs();
     });
     const winsz = new LineFifo(bundle, "winsz", poller, (line) => {
       const msg = parseWinszLine(line);
       if (msg) handlers.onResize(msg.rows, msg.cols);
-      else console.error(`ocimon: invalid winsz message '${line}'`);
+      else diag(`invalid winsz message '${line}'`);
     });
     this.#fifos = [ctl, winsz];
   }

@@ -14,6 +14,7 @@
 import { closeQuietly, openRaw } from "../sys/fd.ts";
 import { errno, libc, O_CLOEXEC, O_WRONLY, strerror } from "../sys/libc.ts";
 import { rfc3339Nano } from "../sys/time.ts";
+import { diag } from "../diag.ts";
 
 export type Stream = "stdout" | "stderr";
 
@@ -301,11 +302,9 @@ export class K8sFileLog {
   }
 }
 
-/** A diagnostic line; the diagnostics may sit on the same full disk, so never throws. */
+/** A diagnostic line (diag() never throws, even when its own disk is full too). */
 function say(message: string): void {
-  try {
-    console.error(`ocimon: ${message}`);
-  } catch { /* nowhere to say it */ }
+  diag(message);
 }
 
 /** rename(2); a missing source is fine (no such backup yet). */

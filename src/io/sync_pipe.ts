@@ -7,6 +7,7 @@
  * @module
  */
 import { closeQuietly, readSome, setCloexec, writeAll } from "../sys/fd.ts";
+import { diag } from "../diag.ts";
 
 export const SYNC_PIPE_ENV = "_OCI_SYNCPIPE";
 export const START_PIPE_ENV = "_OCI_STARTPIPE";
@@ -84,7 +85,7 @@ export class ParentPipe {
       );
     } catch (err) {
       // The caller went away (EPIPE): nothing more to tell it.
-      console.error(`ocimon: cannot write to the caller's pipe: ${err}`);
+      diag(`cannot write to the caller's pipe: ${err}`);
     }
   }
 

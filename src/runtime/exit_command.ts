@@ -9,6 +9,7 @@ import type { Config } from "../cli/config.ts";
 import type { ChildReaper } from "../reaper/child_reaper.ts";
 import type { WaitResult } from "../sys/process.ts";
 import { spawnChild } from "./oci_runtime.ts";
+import { diag } from "../diag.ts";
 
 export async function runExitCommand(
   cfg: Config,
@@ -23,7 +24,7 @@ export async function runExitCommand(
     });
     return await reaper.wait(pid);
   } catch (err) {
-    console.error(`ocimon: cannot run exit command ${cfg.exitCommand}: ${err}`);
+    diag(`cannot run exit command ${cfg.exitCommand}: ${err}`);
     return undefined;
   }
 }

@@ -7,6 +7,7 @@
  */
 import { join } from "../util/path.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
+import { diag } from "../diag.ts";
 
 export interface ExitFileTargets {
   cid: string;
@@ -24,7 +25,7 @@ export function writeOomFiles(t: ExitFileTargets): void {
       Deno.mkdirSync(dir, { recursive: true });
       writeFileAtomic(join(dir, "oom"), "");
     } catch (err) {
-      console.error(`ocimon: cannot write ${join(dir, "oom")}: ${err}`);
+      diag(`cannot write ${join(dir, "oom")}: ${err}`);
     }
   }
 }

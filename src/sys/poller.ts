@@ -8,6 +8,7 @@
  */
 import { check, libc, O_CLOEXEC, O_NONBLOCK } from "./libc.ts";
 import { closeQuietly, readSome } from "./fd.ts";
+import { diag } from "../diag.ts";
 
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
@@ -83,7 +84,7 @@ export class Poller {
           try {
             keep = w.callback(revents);
           } catch (err) {
-            console.error(`ocimon: watcher for fd ${fds[i]} failed: ${err}`);
+            diag(`watcher for fd ${fds[i]} failed: ${err}`);
             keep = false;
           }
           if (keep === false && this.#watches.get(fds[i]) === w) {

@@ -113,7 +113,7 @@ Deno.test("log paths: bare path is k8s-file, passthrough and none, repeatable", 
   ]);
 });
 
-Deno.test("flags podman and CRI-O pass that have no effect yet are accepted", () => {
+Deno.test("the flags podman and CRI-O pass for syslog, journald tags, -s, notify and the log cap are accepted", () => {
   config([
     ...base,
     "--syslog",
