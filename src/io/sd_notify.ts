@@ -21,18 +21,13 @@
  * @module
  */
 import { join } from "../util/path.ts";
-import { check, EAGAIN, EINTR, errno, libc, O_CLOEXEC, strerror } from "../sys/libc.ts";
-import { closeQuietly, openRaw } from "../sys/fd.ts";
+import { EAGAIN, EINTR, errno, libc, strerror } from "../sys/libc.ts";
+import { closeQuietly } from "../sys/fd.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
+import { bindUnix, SOCK_DGRAM, sockaddrUn, unixSocket } from "../sys/socket.ts";
 
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-const O_PATH = 0o10000000;
-const O_DIRECTORY = 0o200000;
 /** conmon's CONN_SOCK_BUF_SIZE: the largest notification read. */
 const BUF_SIZE = 32768;
 /** Notifications waiting for a host socket that will not take them, at most. */
@@ -62,17 +57,6 @@ export function filterNotification(message: string): string {
     .join("\n");
 }
 
-/** A sockaddr_un for a path, or for "@name" in the abstract namespace. */
-function sockaddr(path: string): Uint8Array<ArrayBuffer> {
-  const abstract = path.startsWith("@");
-  const bytes = new TextEncoder().encode(abstract ? path.slice(1) : path);
-  const addr = new Uint8Array(2 + 1 + bytes.length);
-  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
-  addr.set(bytes, abstract ? 3 : 2);
-  // A path is NUL-terminated (the last byte); an abstract name is exact.
-  return abstract ? addr.subarray(0, 3 + bytes.length) as Uint8Array<ArrayBuffer> : addr;
-}
-
 export class NotifyProxy {
   #fd: number;
   #host: number;
@@ -97,13 +81,10 @@ export class NotifyProxy {
     const dir = join(bundle, NOTIFY_DIR);
     Deno.mkdirSync(dir, { recursive: true });
     this.path = join(dir, NOTIFY_SOCKET_NAME);
-    this.#hostAddr = sockaddr(hostSocket);
-    this.#host = check(
-      libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
-      "socket",
-    );
+    this.#hostAddr = sockaddrUn(hostSocket);
+    this.#host = unixSocket(SOCK_DGRAM);
     try {
-      this.#fd = bindDatagram(dir, NOTIFY_SOCKET_NAME);
+      this.#fd = bindUnix(dir, NOTIFY_SOCKET_NAME, SOCK_DGRAM, 0o777);
     } catch (err) {
       closeQuietly(this.#host);
       throw err;
@@ -201,29 +182,5 @@ export class NotifyProxy {
     try {
       Deno.removeSync(this.path);
     } catch { /* gone */ }
-  }
-}
-
-/**
- * A datagram socket bound at `dir/name`, non-blocking. The address is given
- * as /proc/self/fd/N/name (N an O_PATH descriptor of `dir`), so that a long
- * bundle path never overflows sun_path, as conmon does.
- */
-function bindDatagram(dir: string, name: string): number {
-  const dirFd = openRaw(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  const fd = check(libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket");
-  try {
-    try {
-      Deno.removeSync(join(dir, name));
-    } catch { /* not there */ }
-    const addr = sockaddr(`/proc/self/fd/${dirFd}/${name}`);
-    check(libc.bind(fd, addr, addr.length), "bind", join(dir, name));
-    Deno.chmodSync(join(dir, name), 0o777);
-    return fd;
-  } catch (err) {
-    libc.close(fd);
-    throw err;
-  } finally {
-    libc.close(dirFd);
   }
 }

@@ -9,6 +9,7 @@ import { openRaw } from "./fd.ts";
 
 const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
 export const SOCK_SEQPACKET = 5;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
@@ -21,13 +22,27 @@ const MSG_CMSG_CLOEXEC = 0x40000000;
 export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 
-function sockaddrUn(path: string): Uint8Array<ArrayBuffer> {
-  const bytes = new TextEncoder().encode(path);
+/**
+ * A sockaddr_un for a path (NUL-terminated), or for "@name" in the abstract
+ * namespace (exactly as long as the name).
+ */
+export function sockaddrUn(path: string): Uint8Array<ArrayBuffer> {
+  const abstract = path.startsWith("@");
+  const bytes = new TextEncoder().encode(abstract ? path.slice(1) : path);
   if (bytes.length >= SUN_PATH_MAX) throw new Error(`socket path too long: ${path}`);
   const addr = new Uint8Array(2 + SUN_PATH_MAX);
   new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
-  addr.set(bytes, 2);
-  return addr;
+  if (!abstract) {
+    addr.set(bytes, 2);
+    return addr;
+  }
+  addr.set(bytes, 3);
+  return addr.slice(0, 3 + bytes.length);
+}
+
+/** A new unix socket of `type`, non-blocking and close-on-exec. */
+export function unixSocket(type: number): number {
+  return check(libc.socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket");
 }
 
 /** A connected pair of unix stream sockets, close-on-exec (as Go's unix.Socketpair). */
@@ -41,10 +56,32 @@ export function socketPair(): [number, number] {
 }
 
 /**
- * A listening unix socket at `dir/name`, non-blocking. The address is given
- * as /proc/self/fd/N/name, N an O_PATH descriptor of `dir`, so a long bundle
- * path never overflows sun_path (as conmon does).
+ * A unix socket of `type` bound at `dir/name` (replacing what is there),
+ * non-blocking, with `mode`. The address is given as /proc/self/fd/N/name,
+ * N an O_PATH descriptor of `dir`, so a long bundle path never overflows
+ * sun_path (as conmon does).
  */
+export function bindUnix(dir: string, name: string, type: number, mode: number): number {
+  const dirFd = openRaw(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  let fd = -1;
+  try {
+    fd = unixSocket(type);
+    try {
+      Deno.removeSync(`${dir}/${name}`);
+    } catch { /* not there */ }
+    const addr = sockaddrUn(`/proc/self/fd/${dirFd}/${name}`);
+    check(libc.bind(fd, addr, addr.length), "bind", `${dir}/${name}`);
+    Deno.chmodSync(`${dir}/${name}`, mode);
+    return fd;
+  } catch (err) {
+    if (fd >= 0) libc.close(fd);
+    throw err;
+  } finally {
+    libc.close(dirFd);
+  }
+}
+
+/** A listening unix socket at `dir/name`, non-blocking (see bindUnix). */
 export function listenUnix(
   dir: string,
   name: string,
@@ -52,22 +89,13 @@ export function listenUnix(
   backlog: number,
   mode = 0o700,
 ): number {
-  const dirFd = openRaw(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  const fd = check(libc.socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket");
+  const fd = bindUnix(dir, name, type, mode);
   try {
-    try {
-      Deno.removeSync(`${dir}/${name}`);
-    } catch { /* not there */ }
-    const addr = sockaddrUn(`/proc/self/fd/${dirFd}/${name}`);
-    check(libc.bind(fd, addr, addr.length), "bind", `${dir}/${name}`);
-    Deno.chmodSync(`${dir}/${name}`, mode);
     check(libc.listen(fd, backlog), "listen", `${dir}/${name}`);
     return fd;
   } catch (err) {
     libc.close(fd);
     throw err;
-  } finally {
-    libc.close(dirFd);
   }
 }
 
