@@ -245,7 +245,11 @@ Deno.test({
       }
       assert.equal(code, "7", `exit file after ${took} ms`);
       assert(!stillRunning, "the container is gone");
-      // Once journald is back, podman agrees, and the journal has the first lines.
+      // Once journald is back, podman agrees, and what the journal took is in
+      // order. Lines may be missing: while journald does not read, its socket
+      // queue (shared with podman's own events) fills, and ocimon drops what
+      // it cannot send rather than stall the container (one CI run kept 1,
+      // then 89233 on).
       let state = "";
       for (let i = 0; i < 60 && state !== "exited 7"; i++) {
         if (i > 0) await sleep(1000);
@@ -253,8 +257,10 @@ Deno.test({
         state = s.text.trim();
       }
       assert.equal(state, "exited 7");
-      const first = (await journalFields(n)).slice(0, 3).map((e) => e.MESSAGE);
-      assert.deepEqual(first, ["1\n", "2\n", "3\n"], "the journal took the first lines, in order");
+      const lines = (await journalFields(n)).map((e) => Number(e.MESSAGE));
+      assert(lines.length > 0, "the journal took none of the container's lines");
+      const unordered = lines.findIndex((v, i) => !(v >= 1 && (i === 0 || v > lines[i - 1])));
+      assert.equal(unordered, -1, `the journal's lines out of order at ${unordered}`);
     } finally {
       if (frozen) Deno.kill(journald, "SIGCONT");
       await podman(["rm", "-f", "-t", "0", n]);
