@@ -43,23 +43,53 @@ export function exists(path: string): boolean {
   }
 }
 
+export interface RunOptions {
+  stdin?: string;
+  /** The whole environment (replaces ours). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** SIGKILL the command after this long (default 5 minutes: every wait ends). */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout as it came, for output that is not text. */
+  bytes: Uint8Array;
+}
+
 /** Runs a command to completion (not ocimon: Deno.Command is fine here). */
-export async function run(cmd: string[], opts: { stdin?: string } = {}) {
+export async function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
   const c = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     stdin: opts.stdin !== undefined ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
+    cwd: opts.cwd,
+    env: opts.env,
+    clearEnv: opts.env !== undefined,
   });
   const child = c.spawn();
-  if (opts.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(opts.stdin));
-    await w.close();
+  const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 300_000);
+  try {
+    if (opts.stdin !== undefined) {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(opts.stdin));
+      await w.close();
+    }
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+      bytes: out.stdout,
+    };
+  } finally {
+    clearTimeout(timer);
   }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 /**

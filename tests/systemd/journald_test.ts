@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
-import { isAlive, sleep, waitFor } from "../support/harness.ts";
+import { isAlive, run, sleep, waitFor } from "../support/harness.ts";
 
 const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
 const IS_CONMON = MONITOR.endsWith("/conmon");
@@ -25,7 +25,6 @@ const RUN = ["--network", "none", "--rootfs", rootfs];
 interface Result {
   code: number;
   stdout: Uint8Array;
-  stderr: Uint8Array;
   text: string;
   err: string;
 }
@@ -33,22 +32,8 @@ interface Result {
 const dec = new TextDecoder();
 
 async function cmd(argv: string[], ms = 60_000): Promise<Result> {
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-  const out = await child.output();
-  clearTimeout(timer);
-  return {
-    code: out.code,
-    stdout: out.stdout,
-    stderr: out.stderr,
-    text: dec.decode(out.stdout),
-    err: dec.decode(out.stderr),
-  };
+  const r = await run(argv, { timeoutMs: ms });
+  return { code: r.code, stdout: r.bytes, text: r.stdout, err: r.stderr };
 }
 
 const podman = (args: string[], ms?: number) => cmd([...PODMAN, ...args], ms);

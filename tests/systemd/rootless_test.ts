@@ -11,14 +11,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs, OOM_ARGS } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
-import { sleep } from "../support/harness.ts";
+import { run as runCommand, sleep } from "../support/harness.ts";
 
 const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
 const IS_CONMON = MONITOR.endsWith("/conmon");
 const WHO = IS_CONMON ? "conmon" : "ocimon";
 const OOM_RUNS = Number(Deno.env.get("OCIMON_ROOTLESS_OOM_RUNS") ?? 2);
 const USER = "ocimonuser";
-const dec = new TextDecoder();
 
 interface Result {
   code: number;
@@ -26,20 +25,8 @@ interface Result {
   stderr: string;
 }
 
-async function run(cmd: string[], env?: Record<string, string>, ms = 60_000): Promise<Result> {
-  const child = new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    env,
-    clearEnv: env !== undefined,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-  const out = await child.output();
-  clearTimeout(timer);
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const run = (cmd: string[], env?: Record<string, string>, ms = 60_000): Promise<Result> =>
+  runCommand(cmd, { env, timeoutMs: ms });
 
 /** The user, its subordinate ids and its lingering systemd user session. */
 async function setUp(): Promise<{ uid: number; home: string; rootfs: string }> {

@@ -11,12 +11,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
-import { sleep } from "../support/harness.ts";
+import { run, sleep } from "../support/harness.ts";
 
 const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
 const IS_CONMON = MONITOR.endsWith("/conmon");
 const WHO = IS_CONMON ? "conmon" : "ocimon";
-const dec = new TextDecoder();
 // busybox, and the host's /usr mounted read-only for systemd-notify (its
 // libraries found through lib -> usr/lib, as on a merged-/usr host).
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osr" });
@@ -24,18 +23,7 @@ const rootfs = ensureRootfs(base);
 for (const l of ["lib", "lib64"]) Deno.symlinkSync(`usr/${l}`, join(rootfs, l));
 Deno.mkdirSync(join(rootfs, "usr"));
 
-async function cmd(argv: string[], ms = 60_000) {
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-  const out = await child.output();
-  clearTimeout(timer);
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const cmd = (argv: string[], ms = 60_000) => run(argv, { timeoutMs: ms });
 
 async function show(unit: string, prop: string): Promise<string> {
   return (await cmd(["systemctl", "show", "-p", prop, "--value", unit])).stdout.trim();

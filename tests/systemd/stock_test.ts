@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ensureRootfs } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
-import { isAlive } from "../support/harness.ts";
+import { isAlive, run } from "../support/harness.ts";
 
 const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
 const WHO = MONITOR.endsWith("/conmon") ? "conmon" : "ocimon";
@@ -19,21 +19,8 @@ const USER_ENV = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([k]) => k !== "INVOCATION_ID"),
 );
 
-async function sh(cmd: string, args: string[], ms = 60_000, env = USER_ENV) {
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd: base,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-  const out = await child.output();
-  clearTimeout(timer);
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const sh = (cmd: string, args: string[], ms = 60_000, env = USER_ENV) =>
+  run([cmd, ...args], { cwd: base, env, timeoutMs: ms });
 const podman = (args: string[], ms?: number, env?: Record<string, string>) =>
   sh("podman", ["--runtime", RUNTIME, "--conmon", MONITOR, ...args], ms, env);
 
