@@ -67,9 +67,10 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     // Then the logs, as conmon: a log that cannot be used costs nothing but a message.
-    const { openLogFiles, LogSetupError } = await import("./io/log_files.ts");
+    const { openLogFiles, LogSetupError, removeCreatedLogs } = await import("./io/log_files.ts");
+    const createdLogs: string[] = [];
     try {
-      logFiles = openLogFiles(cfg);
+      logFiles = openLogFiles(cfg, createdLogs);
     } catch (err) {
       if (!(err instanceof LogSetupError)) throw err;
       return fatal(err.message);
@@ -81,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
     const { monitorCgroupTooSmall } = await import("./cgroup/monitor_limit.ts");
     const tooSmall = monitorCgroupTooSmall();
     if (tooSmall) {
+      removeCreatedLogs(createdLogs);
       console.error(`ocimon: ${tooSmall}`);
       ParentPipe.fromEnv(SYNC_PIPE_ENV, cfg.apiVersion, cfg.exec).send(-1, tooSmall);
       return 1;

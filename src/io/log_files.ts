@@ -26,15 +26,19 @@ export class LogSetupError extends Error {
 
 /**
  * Opens every k8s-file log (creating the file, never a directory), within
- * --log-allowlist-dir. Returns the descriptors in order.
+ * --log-allowlist-dir. Returns the descriptors in order; the paths of the
+ * files it created (none there before) go into `created`, so that a
+ * launcher that gives up later can leave nothing behind.
  */
-export function openLogFiles(cfg: Config): number[] {
+export function openLogFiles(cfg: Config, created: string[] = []): number[] {
   const fds: number[] = [];
   try {
     for (const path of k8sLogPaths(cfg)) {
       checkAllowed(path, cfg.logAllowlistDirs);
       try {
+        const existed = exists(path);
         fds.push(openK8sLogFile(path));
+        if (!existed) created.push(path);
       } catch (err) {
         const why = err instanceof SysError ? err.message.replace(/^open \S+: /, "") : err;
         throw new LogSetupError(`cannot open log file ${path}: ${why}`);
@@ -42,9 +46,28 @@ export function openLogFiles(cfg: Config): number[] {
     }
   } catch (err) {
     fds.forEach(closeQuietly);
+    removeCreatedLogs(created);
     throw err;
   }
   return fds;
+}
+
+/** Removes the logs openLogFiles created (when the launcher gives up). */
+export function removeCreatedLogs(created: string[]): void {
+  for (const path of created.splice(0)) {
+    try {
+      Deno.removeSync(path);
+    } catch { /* gone already: nothing to leave behind */ }
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -58,11 +58,21 @@ Deno.test(`faults (${LABEL}): a monitor in a 16 MiB cgroup ${IS_CONMON ? "works"
     assert.equal(cg.oomKills(), 0);
     assert.equal((await run([RUNTIME, "state", c.cid])).code !== 0, true, "a container exists");
     assert.deepEqual(processesMentioning(c.cid), []);
+    assert.equal(exists(c.logPath), false, `the log it created is left: ${c.logPath}`);
   } finally {
     await c.cleanup();
     await cg.remove();
   }
 });
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test(`faults (${LABEL}): a monitor in a 20 MiB cgroup creates, runs and reports`, async () => {
   for (let i = 0; i < 2; i++) await works(20);
