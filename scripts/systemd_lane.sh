@@ -10,31 +10,20 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tp=0 tf=0 ts=0
-# CI budget (.ci/run on 2 cores under TCG): Debian 12 runs ocimon with runc
-# and crun and conmon with runc; Debian 13 runs both with crun, its
-# default runtime (ocimon ran with runc on Debian 12 already: the monitor's
-# side of the contract does not change with the distribution).
-runtimes_of() { case $1 in debian13) echo crun ;; *) echo runc crun ;; esac; }
+# CI budget (.ci/run on 2 cores under TCG): ocimon runs with runc and
+# crun on both roots; conmon, the control, with one runtime per root (runc
+# on Debian 12, crun, Debian 13's default, on Debian 13): the contract
+# between podman and its monitor does not change with the runtime, and the
+# host lanes run conmon with both.
+runtimes_of() { echo runc crun; }
 control_of() { case $1 in debian13) echo crun ;; *) echo runc ;; esac; }
-# Rootless on Debian 13 is left out: podman 5 refuses overlay storage in a
-# home directory that is itself on overlayfs, which is how this VM gives the
-# read-only shared root a writable /home (podman 4.3 on Debian 12 accepts it,
-# and runs the rootless part there, ocimon and conmon alike).
-parts_of() {
-  case $1 in
-    debian13)
-      echo "systemd-debian13: rootless left out (podman 5 refuses overlay storage on this VM's overlayfs /home)" >&2
-      echo podman stock cgroup crio ;;
-    *) echo podman stock cgroup crio rootless ;;
-  esac
-}
 for r in ${OCIMON_SYSTEMD_ROOTS:-host debian13}; do
   out=$(mktemp)
   start=$SECONDS
   # The serial console turns \n into \r\n and the firmware paints the screen: tidy both.
   OCIMON_VM_RUNTIMES=${OCIMON_VM_RUNTIMES:-$(runtimes_of "$r")} \
     OCIMON_SYSTEMD_CONTROL_RUNTIMES=${OCIMON_SYSTEMD_CONTROL_RUNTIMES:-$(control_of "$r")} \
-    OCIMON_SYSTEMD_PARTS=${OCIMON_SYSTEMD_PARTS:-$(parts_of "$r")} \
+    OCIMON_SYSTEMD_PARTS=${OCIMON_SYSTEMD_PARTS:-podman stock cgroup crio rootless} \
     OCIMON_SYSTEMD_ROOT=$r bash "$root/scripts/vm.sh" --systemd --root "$r" \
     sh "$root/scripts/vm/systemd_lane_inside.sh" 2>&1 |
     sed -u 's/\r//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g; /^c*SeaBIOS/d; /^Booting from ROM/d' | tee "$out"

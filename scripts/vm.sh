@@ -13,7 +13,10 @@
 # the shared root (this machine's, or with --root debian13 a Debian 13 root
 # with podman 5 debootstrapped into .cache/vm/debian13 on first use) under an
 # overlayfs with its upper layer on tmpfs, so all of it is writable and every
-# write is lost; tmpfs on /tmp, /var/tmp and /var/lib/containers. systemd
+# write is lost; tmpfs on /tmp, /var/tmp and /var/lib/containers, and /home
+# on an ext4 disk made for the run, as on a real host: rootless podman 5
+# keeps its overlay storage there and needs user xattrs, which neither
+# overlayfs nor kernel 6.1's tmpfs gives. systemd
 # boots a target of its own (sysinit, dbus, journald, logind) and a oneshot
 # service, in system.slice, that runs CMD with its output on the console and
 # then powers off with CMD's exit status. podman there has its stock
@@ -27,6 +30,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache="$root/.cache/vm"
 kver=""
+home_img=""
 
 log() { printf 'vm: %s\n' "$*" >&2; }
 
@@ -45,10 +49,12 @@ fetch_kernel() {
   mv "$cache/kernel/vmlinuz.tmp" "$cache/kernel/vmlinuz"
 }
 
-# busybox, the virtio/9p modules in load order, and scripts/vm/init.
+# busybox, the modules in load order (virtio, 9p; virtio_blk and ext4 for
+# the systemd VM's /home), and scripts/vm/init.
 MODULES=(drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
   drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio
-  fs/netfs/netfs fs/fscache/fscache fs/9p/9p)
+  fs/netfs/netfs fs/fscache/fscache fs/9p/9p
+  drivers/block/virtio_blk lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4)
 
 build_initramfs() {
   local img="$cache/initramfs.cpio.gz"
@@ -142,6 +148,16 @@ main() {
   rm -f "$out/exit-code"
   # OCIMON_VM_GUEST: 1 in the chroot, "systemd" under systemd.
   write_command "$out" "$([ "$systemd" = 1 ] && echo systemd || echo 1)" "$@"
+  # /home for the systemd VM: a sparse ext4 image, thrown away after the run.
+  local disk=()
+  if [ "$systemd" = 1 ]; then
+    command -v mkfs.ext4 >/dev/null || { log "mkfs.ext4 is missing (package e2fsprogs)"; exit 1; }
+    home_img=$(mktemp /tmp/ocimon-vm-home.XXXXXX)
+    trap 'rm -f "$home_img"' EXIT
+    truncate -s 4G "$home_img"
+    mkfs.ext4 -q -F -L home "$home_img"
+    disk=(-drive "file=$home_img,format=raw,if=virtio,cache=unsafe")
+  fi
   local accel=${OCIMON_VM_ACCEL:-tcg} cpu=max
   local timeout=${OCIMON_VM_TIMEOUT:-2400}
   local start=$SECONDS
@@ -154,7 +170,7 @@ main() {
     -virtfs "local,path=$hostroot,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
     -virtfs "local,path=$root,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
-    </dev/null 2>&1 | tee "$out/console.log"
+    "${disk[@]}" </dev/null 2>&1 | tee "$out/console.log"
   local qemu=${PIPESTATUS[0]}
   set -e
   if [ ! -f "$out/exit-code" ]; then

@@ -5,7 +5,8 @@
 # adds (tests/systemd/podman_test.ts; stock_test.ts, journald_test.ts,
 # sdnotify_test.ts), the monitor with -s and a systemd cgroupsPath
 # (cgroup_test.ts), CRI-O's systemd cgroups (tests/crio, that test alone);
-# then rootless podman (rootless_test.ts).
+# then rootless podman (rootless_test.ts), with the root's stock runtime
+# (the first of OCIMON_SYSTEMD_CONTROL_RUNTIMES).
 # One closing line per part, then a total.
 # CI budget: the control (conmon) runs with the runtimes in
 # OCIMON_SYSTEMD_CONTROL_RUNTIMES (default runc) only: the contract between
@@ -65,7 +66,8 @@ for rt in $runtimes; do
 done
 case " $parts " in *" rootless "*)
   for mon in $monitors; do
-    OCIMON_PODMAN_MONITOR=$(monitor_bin "$mon") part "rootless-$mon" tests/systemd/rootless_test.ts
+    OCIMON_TEST_RUNTIME=${control_runtimes%% *} OCIMON_PODMAN_MONITOR=$(monitor_bin "$mon") \
+      part "rootless-$mon" tests/systemd/rootless_test.ts
   done ;;
 esac
 echo "systemd-$root-total: $tp passed, $tf failed, $ts skipped"

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ensureRootfs, OOM_ARGS } from "../support/bundle.ts";
+import { ensureRootfs, OOM_ARGS, PODMAN_OOM_MEMORY } from "../support/bundle.ts";
 import { OCIMON_BIN, REPO, RUNTIME } from "../support/env.ts";
 import { isAlive, sleep, waitFor } from "../support/harness.ts";
 
@@ -325,12 +325,17 @@ Deno.test("podman: run -it on a terminal, with a resize the container sees", asy
 
 Deno.test({
   name:
-    `podman: OOM under --memory 16m reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
+    `podman: OOM under --memory ${PODMAN_OOM_MEMORY} reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
     (CONMON_OOM_BROKEN ? " (known conmon failure under podman 4: expected to fail)" : ""),
   async fn() {
     const results: string[] = [];
     for (let i = 0; i < OOM_RUNS; i++) {
-      const n = await runDetached("oom", OOM_ARGS, ["--memory", "16m", "--memory-swap", "16m"]);
+      const n = await runDetached("oom", OOM_ARGS, [
+        "--memory",
+        PODMAN_OOM_MEMORY,
+        "--memory-swap",
+        PODMAN_OOM_MEMORY,
+      ]);
       try {
         await podman(["wait", n], { ms: 30_000 });
         results.push(await inspect(n, "{{.State.OOMKilled}} {{.State.ExitCode}}"));

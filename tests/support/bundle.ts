@@ -145,6 +145,16 @@ export function makeBundle(base: string, name: string, opts: BundleOptions): str
 /** A shell loop that doubles a string until the memory limit kills it. */
 export const OOM_ARGS = ["sh", "-c", "x=0123456789abcdef; while :; do x=$x$x; done"];
 
+/**
+ * podman's --memory for OOM_ARGS: 32 MiB, not less. runc 1.1.12 and later
+ * copy their own binary into a memfd inside the container's cgroup while
+ * `runc init` waits for start (about 8 MiB of shmem): under 16 MiB that
+ * copy was OOM-killed before start in 1 of 8 runs on Debian 13 (runc
+ * 1.1.15), with conmon 2.1.12 as with ocimon ("cannot start a container
+ * that has stopped"). The OOM verdict does not depend on the limit.
+ */
+export const PODMAN_OOM_MEMORY = "32m";
+
 if (import.meta.main) {
   const [base, name, ...args] = Deno.args;
   if (!base || !name || args.length === 0) {

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ensureRootfs, OOM_ARGS } from "../support/bundle.ts";
+import { ensureRootfs, OOM_ARGS, PODMAN_OOM_MEMORY } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { run as runCommand, sleep } from "../support/harness.ts";
 
@@ -145,7 +145,7 @@ Deno.test(`rootless (${WHO}): run -d, logs from the journal, stop delivers SIGTE
 
 Deno.test({
   name:
-    `rootless (${WHO}): OOM under --memory 16m reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
+    `rootless (${WHO}): OOM under --memory ${PODMAN_OOM_MEMORY} reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
     (CONMON_OOM_BROKEN ? " (known conmon failure under podman 4: expected to fail)" : ""),
   async fn() {
     const results: string[] = [];
@@ -157,9 +157,9 @@ Deno.test({
         "--name",
         n,
         "--memory",
-        "16m",
+        PODMAN_OOM_MEMORY,
         "--memory-swap",
-        "16m",
+        PODMAN_OOM_MEMORY,
         ...RUN,
         ...OOM_ARGS,
       ]);
