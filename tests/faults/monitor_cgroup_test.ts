@@ -9,7 +9,7 @@
  * conmon, the control, works at 16 MiB.
  */
 import assert from "node:assert/strict";
-import { launchMonitor, processesMentioning, run } from "../support/harness.ts";
+import { exists, launchMonitor, processesMentioning, run } from "../support/harness.ts";
 import { RUNTIME } from "../support/env.ts";
 import { MonitorCgroup } from "../support/monitor_cgroup.ts";
 import { IS_CONMON, LABEL, MONITOR, withMonitor } from "../support/faults.ts";
@@ -64,15 +64,6 @@ Deno.test(`faults (${LABEL}): a monitor in a 16 MiB cgroup ${IS_CONMON ? "works"
     await cg.remove();
   }
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test(`faults (${LABEL}): a monitor in a 20 MiB cgroup creates, runs and reports`, async () => {
   for (let i = 0; i < 2; i++) await works(20);
