@@ -209,6 +209,14 @@ export class JournaldLog {
   #messagePtr = pointer(this.#message);
   /** Entries that came while the first send was under way. */
   #queue: Waiting[] = [];
+  /**
+   * True once the first send has finished and the queue behind it is sent:
+   * only then do entries go straight to the journal. The client is ready a
+   * moment earlier (before the promise's callback runs), and output read in
+   * between (a poll wake-up resolved in the same turn) would overtake the
+   * queue.
+   */
+  #live = false;
   #queued = 0;
   #connecting?: Promise<void>;
   #dropped = 0;
@@ -254,7 +262,7 @@ export class JournaldLog {
   }
 
   #entry(message: Uint8Array, priority: number, partial: boolean): void {
-    if (!this.#client.ready) return this.#enqueue(message, priority, partial);
+    if (!this.#live) return this.#enqueue(message, priority, partial);
     const size = MESSAGE_EQ.length + message.length;
     if (this.#message.length < size) {
       this.#message = new Uint8Array(size);
@@ -332,6 +340,7 @@ export class JournaldLog {
         this.#deliver(pointer(first.message), first.message.length, first.priority, first.partial);
       } else this.#result(r);
       this.#offerQueue();
+      this.#live = true;
     }, (err) => {
       this.#say(`journald: cannot send to the journal: ${err}`);
     });
@@ -366,7 +375,7 @@ export class JournaldLog {
    * finds the queue sent.
    */
   async settle(ms = 1000): Promise<void> {
-    if (!this.#connecting || this.#client.ready) return;
+    if (!this.#connecting || this.#live) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([this.#connecting, new Promise((r) => timer = setTimeout(r, ms))]);
     clearTimeout(timer);
@@ -376,7 +385,7 @@ export class JournaldLog {
   close(): void {
     this.#splitter.flush("stdout", this.#emit);
     this.#splitter.flush("stderr", this.#emit);
-    if (!this.#client.ready && this.#queue.length > 0) {
+    if (!this.#live && this.#queue.length > 0) {
       // The first send never came back: the journal is not reading at all.
       for (const _ of this.#queue) this.#drop("the journal did not take the first entry");
       this.#queue = [];

@@ -45,7 +45,6 @@ const AF_UNIX = 1;
 /** One journal connection: entries go as iovec arrays of "FIELD=value" byte strings. */
 export class JournalClient {
   #lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-  #ready = false;
 
   private constructor(lib: Deno.DynamicLibrary<typeof SYMBOLS>) {
     this.#lib = lib;
@@ -68,14 +67,10 @@ export class JournalClient {
     return new JournalClient(lib);
   }
 
-  /** True once connect() has finished: sendv() may be called. */
-  get ready(): boolean {
-    return this.#ready;
-  }
-
   /**
    * The first send, on a worker thread; then bounds every later send's wait.
-   * `iov` must stay untouched until the promise settles. Resolves to what
+   * `iov` must stay untouched until the promise settles, and sendv() waits
+   * for it. Resolves to what
    * sd_journal_sendv returned (0, or a negative errno).
    */
   async connect(iov: BigUint64Array<ArrayBuffer>, n: number): Promise<number> {
@@ -87,7 +82,6 @@ export class JournalClient {
         libc.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, new Uint8Array(tv.buffer), 16);
       }
     }
-    this.#ready = true;
     return r;
   }
 

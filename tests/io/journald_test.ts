@@ -1,10 +1,12 @@
 /**
  * How the journald driver cuts output into entries and what fields each
  * entry has (conmon main's rules), without a journal: the splitter and the
- * field encoder are pure.
+ * field encoder are pure; and the order entries are sent in, to a client
+ * that records them.
  */
 import assert from "node:assert/strict";
-import { JournalEntryFields, JournalLineSplitter } from "../../src/io/journald.ts";
+import { JournaldLog, JournalEntryFields, JournalLineSplitter } from "../../src/io/journald.ts";
+import type { JournalClient } from "../../src/sys/libsystemd.ts";
 import { STDIO_BUF_SIZE } from "../../src/io/container_io.ts";
 import type { Stream } from "../../src/io/k8s_file.ts";
 
@@ -147,4 +149,57 @@ Deno.test("SYSLOG_IDENTIFIER: the tag, else the name, else the short id; partial
     "CONTAINER_ID=fedcba987654",
     "SYSLOG_IDENTIFIER=fedcba987654",
   ]);
+});
+
+/**
+ * A journal client that records what it is sent. Its first send (connect)
+ * finishes when `open()` is called, and output arrives in that same turn,
+ * before the driver's callback runs: as when a poll wake-up and the first
+ * send's completion resolve together.
+ */
+class RecordingJournal {
+  sent: string[] = [];
+  ready = false;
+  #open!: () => void;
+  #gate = new Promise<void>((r) => this.#open = r);
+  constructor(readonly inBetween: () => void) {}
+  open(): void {
+    this.#open();
+  }
+  async connect(iov: BigUint64Array, _n: number): Promise<number> {
+    this.sent.push(messageAt(iov[0], iov[1]));
+    await this.#gate;
+    this.ready = true;
+    queueMicrotask(this.inBetween);
+    return 0;
+  }
+  sendv(iov: Deno.PointerValue, _n: number): number {
+    const view = new Deno.UnsafePointerView(iov!);
+    this.sent.push(messageAt(view.getBigUint64(0), view.getBigUint64(8)));
+    return 0;
+  }
+}
+
+function messageAt(ptr: bigint, len: bigint): string {
+  const p = Deno.UnsafePointer.create(ptr)!;
+  const field = dec.decode(Deno.UnsafePointerView.getArrayBuffer(p, Number(len)));
+  assert(field.startsWith("MESSAGE="), field);
+  return field.slice("MESSAGE=".length);
+}
+
+Deno.test("entries reach the journal in order when output arrives as the first send completes", async () => {
+  const journal = new RecordingJournal(() => log.write("stdout", enc.encode("4\n")));
+  const log = new JournaldLog(
+    { cid: "c".repeat(64), labels: [], noPartialFlag: false },
+    () => {},
+    journal as unknown as JournalClient,
+  );
+  log.write("stdout", enc.encode("1\n2\n"));
+  log.write("stdout", enc.encode("3\n"));
+  journal.open();
+  await log.settle();
+  log.write("stdout", enc.encode("5\n"));
+  log.close();
+  assert.deepEqual(journal.sent, ["1\n", "2\n", "3\n", "4\n", "5\n"]);
+  assert.equal(log.dropped, 0);
 });

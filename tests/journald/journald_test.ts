@@ -198,7 +198,8 @@ Deno.test("journald: a flood of lines arrives whole and in order (none lost to a
     ]);
     const got = r.stdout.split("\n").filter(Boolean).map((l) => Number(JSON.parse(l).MESSAGE));
     assert.equal(got.length, n, `${got.length} entries`);
-    assert(got.every((v, i) => v === i + 1), "in order");
+    const at = got.findIndex((v, i) => v !== i + 1);
+    assert.equal(at, -1, `out of order at entry ${at}: ${got[at - 1]}, then ${got[at]}`);
   } finally {
     await c.cleanup();
   }
