@@ -86,8 +86,15 @@ export interface OutputSource {
 const EIO = 5;
 /** How long to wait before looking at a hung-up terminal again (as conmon). */
 const TTY_HUP_RETRY_MS = 100;
-/** The most the final drain may take, whatever the sinks cost. */
-export const DRAIN_TIME_LIMIT_MS = 500;
+/**
+ * The most the final drain may take, whatever the sinks cost. What the pipes
+ * hold at the container's death is its output and belongs in the logs before
+ * the exit file says "done"; a slow sink gets that long to take it (a 256 KiB
+ * pipe of short lines is ~40,000 journal entries: 1-2 s for a busy journald,
+ * and 500 ms here once cut the tail off a flood). A sink that does not read
+ * at all gives up sooner on its own (journald: src/io/journald.ts).
+ */
+export const DRAIN_TIME_LIMIT_MS = 10_000;
 
 interface SinkEntry {
   name: string;
@@ -151,11 +158,18 @@ export class OutputRelay {
     }
   }
 
-  /** Stops relaying and closes the pipes; says what each failing sink dropped. */
+  /**
+   * Stops relaying and closes the pipes; says what each failing sink dropped,
+   * and what output is left unread.
+   */
   stop(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    for (const fd of [...this.#open.keys()]) this.#finish(fd);
+    for (const [fd, src] of [...this.#open]) {
+      const left = bytesReadable(fd);
+      if (left > 0) diag(`${left} bytes of the container's ${src.stream} left unread at the end`);
+      this.#finish(fd);
+    }
     for (const s of this.#sinks) {
       if (s.dropped > 0) diag(`${s.name}: ${s.dropped} chunks of output dropped in all`);
     }
