@@ -19,7 +19,9 @@ async function monitor(bin: string, args: string[], env: Record<string, string>,
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  const dec = new TextDecoder();
+  // conmon prints option-parsing failures on stdout (g_print).
+  return { code: out.code, stderr: dec.decode(out.stderr), stdout: dec.decode(out.stdout) };
 }
 
 /** An exec argv against a container that does not exist: the runtime would fail. */
@@ -118,7 +120,7 @@ Deno.test("--runtime given as a name is found in the working directory, as conmo
       // Accepted, the runtime creates the container; --timeout ends the
       // wait for a start that never comes (exit status -1 & 0xff).
       const r = await monitor(bin, [...args, "--timeout", "1"], {}, d);
-      assert.equal(r.code, 255, `${bin}: ${r.stderr}`);
+      assert.equal(r.code, 255, `${bin}: stderr ${r.stderr}; stdout ${r.stdout}`);
       assert.doesNotMatch(r.stderr, /runtime/i, `${bin}: ${r.stderr}`);
       await new Deno.Command(RUNTIME, { args: ["delete", "--force", `rel${Deno.pid}`] }).output();
     }
