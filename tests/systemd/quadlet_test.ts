@@ -14,9 +14,9 @@
  */
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { ensureRootfs } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { isAlive, run, sleep } from "../support/harness.ts";
+import { activeOnlyAfter, rootfsForHostUsr, unitProperty } from "../support/systemd.ts";
 
 const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
 const IS_CONMON = MONITOR.endsWith("/conmon");
@@ -24,12 +24,9 @@ const WHO = IS_CONMON ? "conmon" : "ocimon";
 const QUADLET = "/usr/libexec/podman/quadlet";
 const UNIT_DIR = "/etc/containers/systemd";
 
-// busybox, and the host's /usr mounted read-only for systemd-notify (its
-// libraries found through lib -> usr/lib, as on a merged-/usr host).
+// busybox, with the host's /usr mounted on it for systemd-notify.
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "oql" });
-const rootfs = ensureRootfs(base);
-for (const l of ["lib", "lib64"]) Deno.symlinkSync(`usr/${l}`, join(rootfs, l));
-Deno.mkdirSync(join(rootfs, "usr"));
+const rootfs = rootfsForHostUsr(base);
 // What an operator puts in containers.conf: the monitor, and the runtime
 // this lane runs.
 const conf = join(base, "ocimon.conf");
@@ -39,8 +36,7 @@ Deno.writeTextFileSync(
 );
 
 const cmd = (argv: string[], ms = 120_000) => run(argv, { timeoutMs: ms });
-const show = async (unit: string, prop: string) =>
-  (await cmd(["systemctl", "show", "-p", prop, "--value", unit])).stdout.trim();
+const show = unitProperty;
 
 let seq = 0;
 
@@ -162,26 +158,11 @@ Deno.test(`Quadlet (${WHO}): Notify=true: the unit is active only after the cont
   await withUnit("notify", ["Notify=true", `Exec=sh -c "${script}"`], async (unit, ctr, dir) => {
     const start = await cmd(["systemctl", "start", "--no-block", unit]);
     assert.equal(start.code, 0, start.stderr);
-    const states = new Set<string>();
-    const deadline = Date.now() + 180_000;
-    let active = false;
-    while (Date.now() < deadline) {
-      // State first, then the mark: the container marks before it notifies,
-      // so "active" seen with no mark after it is a unit active too early.
-      const state = await show(unit, "ActiveState");
-      const marked = exists(join(dir, "notifying"));
-      if (!marked) {
-        states.add(state);
-        assert.notEqual(state, "active", "active before the container sent READY=1");
-      } else if (state === "active") {
-        active = true;
-        break;
-      }
-      if (state === "failed" || state === "inactive" && marked) break;
-      await sleep(100);
-    }
-    assert(states.has("activating"), `states seen before READY=1: ${[...states]}`);
-    assert(active, `never active: ${await show(unit, "ActiveState")}\n${(await journal(unit)).text}`);
+    const active = await activeOnlyAfter(unit, join(dir, "notifying"), 180_000);
+    assert(
+      active,
+      `never active: ${await show(unit, "ActiveState")}\n${(await journal(unit)).text}`,
+    );
     const monitor = await monitorOf(ctr);
     assert.equal(Number(await show(unit, "MainPID")), monitor, "the unit's main process");
 
@@ -191,19 +172,18 @@ Deno.test(`Quadlet (${WHO}): Notify=true: the unit is active only after the cont
     assert.equal(await show(unit, "ActiveState"), "inactive");
     assert.equal(await show(unit, "Result"), "success");
     assert(!isAlive(monitor), "the monitor is gone with its unit");
-    const left = await cmd(["podman", "ps", "-a", "--filter", `name=^${ctr}$`, "--format", "{{.ID}}"]);
+    const left = await cmd([
+      "podman",
+      "ps",
+      "-a",
+      "--filter",
+      `name=^${ctr}$`,
+      "--format",
+      "{{.ID}}",
+    ]);
     assert.equal(left.stdout.trim(), "", "--rm: the container is removed");
   });
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 type Entry = Record<string, string>;
 

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs, OOM_ARGS, PODMAN_OOM_MEMORY } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
-import { run as runCommand, sleep } from "../support/harness.ts";
+import { exists, run as runCommand, sleep } from "../support/harness.ts";
 
 const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
 const IS_CONMON = MONITOR.endsWith("/conmon");
@@ -54,15 +54,6 @@ async function setUp(): Promise<{ uid: number; home: string; rootfs: string }> {
   const rootfs = ensureRootfs(dir);
   assert.equal((await run(["chown", "-R", `${USER}:${USER}`, dir])).code, 0);
   return { uid, home, rootfs };
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const setup = await setUp();

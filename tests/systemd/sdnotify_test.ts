@@ -9,25 +9,19 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ensureRootfs } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
-import { run, sleep } from "../support/harness.ts";
+import { run } from "../support/harness.ts";
+import { activeOnlyAfter, rootfsForHostUsr, unitProperty } from "../support/systemd.ts";
 
 const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
 const IS_CONMON = MONITOR.endsWith("/conmon");
 const WHO = IS_CONMON ? "conmon" : "ocimon";
-// busybox, and the host's /usr mounted read-only for systemd-notify (its
-// libraries found through lib -> usr/lib, as on a merged-/usr host).
+// busybox, with the host's /usr mounted on it for systemd-notify.
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osr" });
-const rootfs = ensureRootfs(base);
-for (const l of ["lib", "lib64"]) Deno.symlinkSync(`usr/${l}`, join(rootfs, l));
-Deno.mkdirSync(join(rootfs, "usr"));
+const rootfs = rootfsForHostUsr(base);
 
 const cmd = (argv: string[], ms = 60_000) => run(argv, { timeoutMs: ms });
-
-async function show(unit: string, prop: string): Promise<string> {
-  return (await cmd(["systemctl", "show", "-p", prop, "--value", unit])).stdout.trim();
-}
+const show = unitProperty;
 
 /** True when the control, conmon, is older than MAJOR.MINOR.PATCH. */
 async function conmonBefore(...want: number[]): Promise<boolean> {
@@ -36,15 +30,6 @@ async function conmonBefore(...want: number[]): Promise<boolean> {
   const have = v.slice(1).map(Number);
   const i = have.findIndex((n, k) => n !== want[k]);
   return i >= 0 && have[i] < want[i];
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test(`sd-notify (${WHO}): a Type=notify unit is active only after the container's READY=1, MainPID the monitor`, async () => {
@@ -88,25 +73,7 @@ Deno.test(`sd-notify (${WHO}): a Type=notify unit is active only after the conta
     ]);
     assert.equal(r.code, 0, r.stderr);
     // Until the container says it is about to notify, the unit must not be active.
-    const states = new Set<string>();
-    const deadline = Date.now() + 120_000;
-    let active = false;
-    while (Date.now() < deadline) {
-      // State first, then the mark: the container marks before it notifies,
-      // so "active" seen with no mark after it is a unit active too early.
-      const state = await show(unit, "ActiveState");
-      const marked = exists(join(dir, "notifying"));
-      if (!marked) {
-        states.add(state);
-        assert.notEqual(state, "active", "active before the container sent READY=1");
-      } else if (state === "active") {
-        active = true;
-        break;
-      }
-      if (state === "failed" || state === "inactive" && marked) break;
-      await sleep(100);
-    }
-    assert(states.has("activating"), `states seen before READY=1: ${[...states]}`);
+    const active = await activeOnlyAfter(unit, join(dir, "notifying"));
     const journal = await cmd(["journalctl", "--no-pager", "-u", unit, "-o", "cat"]);
     assert(
       active,
