@@ -6,7 +6,11 @@
 set -euo pipefail
 
 DENO_VERSION=2.9.6
-APT_PACKAGES=(runc crun busybox-static conmon podman qemu-system-x86 cpio xz-utils python3 procps debootstrap)
+# The systemd lane boots this machine's own root with systemd as PID 1: rootless
+# podman there needs newuidmap (uidmap: podman only recommends it, and
+# --no-install-recommends leaves it out), a user session bus and logind.
+APT_PACKAGES=(runc crun busybox-static conmon podman qemu-system-x86 cpio xz-utils python3 procps debootstrap
+  uidmap systemd dbus-user-session libpam-systemd e2fsprogs)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -7,23 +7,7 @@ export NO_COLOR=1 OCIMON_TEST_TMP=/tmp/ocimon-tests
 export OCIMON_OOM_RUNS=${OCIMON_OOM_RUNS:-10} OCIMON_PODMAN_OOM_RUNS=${OCIMON_PODMAN_OOM_RUNS:-10}
 runtimes=${OCIMON_VM_RUNTIMES:-runc crun}
 parts=${OCIMON_VM_PARTS:-host cgroup_v2 podman crio}
-tp=0 tf=0 ts=0
-
-part() {
-  label=$1
-  shift
-  log=/tmp/lane-$label.log
-  deno test --allow-all --no-config --quiet ${OCIMON_VM_FILTER:+--filter "$OCIMON_VM_FILTER"} "$@" >"$log" 2>&1
-  rc=$?
-  cat "$log"
-  line=$(grep -E '^(ok|FAILED) \| ' "$log" | tail -1)
-  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); p=${p:-0}
-  f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+'); f=${f:-0}
-  s=$(echo "$line" | grep -oE '[0-9]+ ignored' | grep -oE '[0-9]+'); s=${s:-0}
-  [ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
-  echo "vm-$label: $p passed, $f failed, $s skipped"
-  tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-}
+. scripts/vm/part.sh
 
 grep -q cgroup2 /proc/self/mountinfo && ! grep -q ' - cgroup ' /proc/self/mountinfo ||
   { echo "vm: not a pure cgroup v2 guest"; exit 1; }
@@ -38,18 +22,18 @@ for rt in $runtimes; do
     case $what in
       host)
         if trimmed "$rt"; then
-          OCIMON_TEST_RUNTIME=$rt part "host-$rt" tests/integration/lifecycle_test.ts tests/integration/oom_test.ts
+          OCIMON_TEST_RUNTIME=$rt part "vm-host-$rt" tests/integration/lifecycle_test.ts tests/integration/oom_test.ts
         else
-          OCIMON_TEST_RUNTIME=$rt part "host-$rt" tests/integration
+          OCIMON_TEST_RUNTIME=$rt part "vm-host-$rt" tests/integration
         fi
         ;;
-      cgroup_v2) OCIMON_TEST_RUNTIME=$rt part "cgroup-v2-$rt" tests/cgroup_v2 ;;
-      podman) OCIMON_TEST_RUNTIME=$rt part "podman-$rt" tests/podman ;;
+      cgroup_v2) OCIMON_TEST_RUNTIME=$rt part "vm-cgroup-v2-$rt" tests/cgroup_v2 ;;
+      podman) OCIMON_TEST_RUNTIME=$rt part "vm-podman-$rt" tests/podman ;;
       crio)
         if trimmed "$rt"; then
           echo "vm: crio-$rt left out (the crio lane runs it on the host; OCIMON_VM_FULL=1 runs it here)"
         else
-          OCIMON_TEST_RUNTIME=$rt part "crio-$rt" tests/crio
+          OCIMON_TEST_RUNTIME=$rt part "vm-crio-$rt" tests/crio
         fi
         ;;
     esac

@@ -21,26 +21,7 @@ runtimes=${OCIMON_VM_RUNTIMES:-runc crun}
 monitors=${OCIMON_SYSTEMD_MONITORS:-ocimon conmon}
 control_runtimes=${OCIMON_SYSTEMD_CONTROL_RUNTIMES:-runc}
 parts=${OCIMON_SYSTEMD_PARTS:-podman stock cgroup crio rootless}
-tp=0 tf=0 ts=0
-
-part() {
-  label=systemd-$root-$1
-  shift
-  # In the results share, so that the host can follow a part while it runs.
-  log=${OCIMON_VM_OUT:-/tmp}/$label.log
-  start=$(date +%s)
-  filter=${PART_FILTER:-${OCIMON_VM_FILTER:-}}
-  deno test --allow-all --no-config --quiet ${filter:+--filter "$filter"} "$@" >"$log" 2>&1
-  rc=$?
-  cat "$log"
-  line=$(grep -E '^(ok|FAILED) \| ' "$log" | tail -1)
-  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); p=${p:-0}
-  f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+'); f=${f:-0}
-  s=$(echo "$line" | grep -oE '[0-9]+ ignored' | grep -oE '[0-9]+'); s=${s:-0}
-  [ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
-  echo "$label: $p passed, $f failed, $s skipped ($(($(date +%s) - start)) s)"
-  tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-}
+. scripts/vm/part.sh
 
 monitor_bin() { [ "$1" = conmon ] && echo /usr/bin/conmon || echo "$PWD/bin/ocimon"; }
 
@@ -57,12 +38,12 @@ for rt in $runtimes; do
     bin=$(monitor_bin "$mon")
     for what in $parts; do
       case $what in
-        podman) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "podman-$rt-$mon" tests/systemd/podman_test.ts ;;
-        stock) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "stock-$rt-$mon" \
+        podman) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "systemd-$root-podman-$rt-$mon" tests/systemd/podman_test.ts ;;
+        stock) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "systemd-$root-stock-$rt-$mon" \
           tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts $quadlet ;;
         crio) OCIMON_TEST_RUNTIME=$rt OCIMON_CRIO_MONITOR=$bin PART_FILTER=cgroup_manager=systemd \
-          part "crio-$rt-$mon" tests/crio/crio_test.ts ;;
-        cgroup) OCIMON_TEST_RUNTIME=$rt OCIMON_SYSTEMD_MONITOR=$bin part "cgroup-$rt-$mon" tests/systemd/cgroup_test.ts ;;
+          part "systemd-$root-crio-$rt-$mon" tests/crio/crio_test.ts ;;
+        cgroup) OCIMON_TEST_RUNTIME=$rt OCIMON_SYSTEMD_MONITOR=$bin part "systemd-$root-cgroup-$rt-$mon" tests/systemd/cgroup_test.ts ;;
       esac
     done
   done
@@ -70,7 +51,7 @@ done
 case " $parts " in *" rootless "*)
   for mon in $monitors; do
     OCIMON_TEST_RUNTIME=${control_runtimes%% *} OCIMON_PODMAN_MONITOR=$(monitor_bin "$mon") \
-      part "rootless-$mon" tests/systemd/rootless_test.ts
+      part "systemd-$root-rootless-$mon" tests/systemd/rootless_test.ts
   done ;;
 esac
 echo "systemd-$root-total: $tp passed, $tf failed, $ts skipped"
