@@ -322,6 +322,25 @@ function dead(pid: number): boolean {
   }
 }
 
+/**
+ * Starts a created container and waits for its exit file: the seconds that took and the
+ * monitor's CPU seconds, sampled every 20 ms (the monitor is gone by the time the exit
+ * file is there, so the last sample stands for its total).
+ */
+async function startToExit(c: Awaited<ReturnType<typeof runOne>>) {
+  const mon = c.monitorPid();
+  let cpu = 0;
+  const sampler = setInterval(() => (cpu = processCpuSeconds(mon) ?? cpu), 20);
+  try {
+    const t0 = performance.now();
+    await c.start();
+    await c.exitCode(600_000);
+    return { secs: (performance.now() - t0) / 1000, cpu };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 // 4. Log throughput.
 async function logs() {
   const mb = QUICK ? 20 : 200;
@@ -340,15 +359,9 @@ async function logs() {
       const c = await runOne(m, "logs", [], { bundle });
       try {
         await c.sync.next();
-        const mon = c.monitorPid();
-        let lastCpu = 0;
-        const sampler = setInterval(() => (lastCpu = processCpuSeconds(mon) ?? lastCpu), 20);
-        const t0 = performance.now();
-        await c.start();
-        await c.exitCode(600_000);
-        secs[m.name].push((performance.now() - t0) / 1000);
-        clearInterval(sampler);
-        cpu[m.name].push(lastCpu);
+        const timed = await startToExit(c);
+        secs[m.name].push(timed.secs);
+        cpu[m.name].push(timed.cpu);
         if (i === 0) hashes[m.name] = await logDigest(c.logPath);
       } finally {
         await c.cleanup();
@@ -470,16 +483,10 @@ async function journald() {
       });
       try {
         await c.sync.next();
-        const mon = c.monitorPid();
-        cmdline[m.name].push(Deno.readFileSync(`/proc/${mon}/cmdline`).length);
-        let lastCpu = 0;
-        const sampler = setInterval(() => (lastCpu = processCpuSeconds(mon) ?? lastCpu), 20);
-        const t0 = performance.now();
-        await c.start();
-        await c.exitCode(600_000);
-        secs[m.name].push((performance.now() - t0) / 1000);
-        clearInterval(sampler);
-        cpu[m.name].push(lastCpu);
+        cmdline[m.name].push(Deno.readFileSync(`/proc/${c.monitorPid()}/cmdline`).length);
+        const timed = await startToExit(c);
+        secs[m.name].push(timed.secs);
+        cpu[m.name].push(timed.cpu);
         await run(["journalctl", "--sync"]);
         const n = await run([
           "sh",
