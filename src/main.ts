@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
     const { writeFileAtomic } = await import("./status/atomic_write.ts");
     writeFileAtomic(cfg.conmonPidfile, String(Deno.pid));
   }
-  const { monitorContainer } = await import("./monitor.ts");
+  const { monitorContainer } = await import("./monitor/mod.ts");
   const result = await monitorContainer(cfg, { logFiles });
   if (!result.ok) return fatal(result.message.trimEnd());
   return result.status.exitCode;

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { parseCommandLine, UsageError } from "./cli/parse.ts";
-import { monitorContainer } from "./monitor.ts";
+import { monitorContainer } from "./monitor/mod.ts";
 import { deleteArgv, startArgv } from "./runtime/runtime_args.ts";
 import { protectFromOomKiller, runToCompletion } from "./runtime/oci_runtime.ts";
 import { writeAll } from "./sys/fd.ts";

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Config } from "../cli/config.ts";
 import { join } from "../util/path.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
 import { diag } from "../diag.ts";
@@ -15,6 +16,19 @@ export interface ExitFileTargets {
   bundle?: string;
   persistDir?: string;
   exitDir?: string;
+}
+
+/**
+ * Where a monitor's exit files go. The bundle gets its `oom` file only where
+ * clients have endpoints there (not for an exec without --bundle).
+ */
+export function exitFileTargets(cfg: Config): ExitFileTargets {
+  return {
+    cid: cfg.cid,
+    bundle: cfg.bundleEndpoints ? cfg.bundle : undefined,
+    persistDir: cfg.persistDir,
+    exitDir: cfg.exitDir,
+  };
 }
 
 /** Creates the empty `oom` files podman and CRI-O look for. Idempotent. */

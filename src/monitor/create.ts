@@ -1,0 +1,151 @@
+/**
+ * Phase 2, create: `runtime create` (or `exec`) runs, and the container's
+ * pid comes back. With --exec-attach, podman first attaches to our socket
+ * and then lets the exec start. Hands on the pid and when it started.
+ *
+ * @module
+ */
+import type { ContainerEndpoints } from "../io/endpoints.ts";
+import { closeChildEnds } from "../io/container_io.ts";
+import { ATTACH_PIPE_ENV, ParentPipe, pipeFdFromEnv, START_PIPE_ENV } from "../io/sync_pipe.ts";
+import { createArgv, execArgv } from "../runtime/runtime_args.ts";
+import { readPidFile, spawnChild } from "../runtime/oci_runtime.ts";
+import { memoryCgroupOf } from "../cgroup/paths.ts";
+import { readMemoryUsage, readOomKill } from "../cgroup/memory_files.ts";
+import { MIN_MONITOR_CGROUP_MIB } from "../cgroup/monitor_limit.ts";
+import { closeQuietly, readSome, setNonBlocking } from "../sys/fd.ts";
+import { whenReadable } from "../sys/poller.ts";
+import { rfc3339Nano } from "../sys/time.ts";
+import { errorText } from "../diag.ts";
+import { describeExit, MonitorFailure, type MonitorSession } from "./session.ts";
+
+/** The hand-off from create to watch. */
+export interface Created {
+  pid: number;
+  /** When the runtime had made the container (RFC 3339, ns). */
+  startedAt: string;
+}
+
+export async function create(s: MonitorSession): Promise<Created> {
+  const { cfg } = s;
+  const endpoints = s.endpoints!;
+  if (cfg.execAttach) await attachHandshake(s, endpoints);
+  const runtimePid = startRuntime(s, endpoints);
+  s.signalTarget = runtimePid;
+  // Clients cannot reach the container before we report its pid, so their
+  // endpoints are made while the runtime works, off the critical path of a
+  // container's start (~5 ms, mostly binding system calls).
+  let clientSetupError: unknown;
+  if (!cfg.execAttach) {
+    try {
+      endpoints.openForClients();
+    } catch (err) {
+      clientSetupError = err;
+    }
+  }
+  const ran = await s.reaper.wait(runtimePid);
+  if (ran.code !== 0) {
+    const stderr = endpoints.pipes ? readAvailable(endpoints.pipes.stderrReader) : "";
+    const message = stderr ||
+      `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describeExit(ran)}`;
+    // A runtime that fails cleans up after itself; one killed by a signal
+    // (the OOM killer, say) may have made the container all the same.
+    if (!ran.signal) throw new MonitorFailure(message);
+    s.stage = "created";
+    s.pid = readPidIfAny(cfg.containerPidfile);
+    throw new MonitorFailure(message + ownOomHint());
+  }
+  // From here on a container (or exec process) exists: giving up undoes it.
+  s.stage = "created";
+  try {
+    s.pid = readPidFile(cfg.containerPidfile);
+  } catch (err) {
+    throw new MonitorFailure(`runtime succeeded but ${errorText(err)}`);
+  }
+  if (clientSetupError !== undefined) {
+    throw new MonitorFailure(`cannot set up the container's I/O: ${errorText(clientSetupError)}`);
+  }
+  connectTerminal(endpoints);
+  s.signalTarget = s.pid;
+  return { pid: s.pid, startedAt: rfc3339Nano() };
+}
+
+/** --exec-attach: our attach socket first, then podman says "go on". */
+async function attachHandshake(s: MonitorSession, endpoints: ContainerEndpoints): Promise<void> {
+  try {
+    endpoints.openForClients();
+  } catch (err) {
+    throw new MonitorFailure(`cannot set up the container's I/O: ${errorText(err)}`);
+  }
+  ParentPipe.fromEnv(ATTACH_PIPE_ENV, s.cfg.apiVersion).send(0);
+  const start = pipeFdFromEnv(START_PIPE_ENV);
+  if (start === undefined) return;
+  await whenReadable(s.poller, start);
+  readSome(start, new Uint8Array(8192));
+  closeQuietly(start);
+}
+
+/** Spawns `runtime create` (or `exec`) on our pipes; returns its pid. */
+function startRuntime(s: MonitorSession, endpoints: ContainerEndpoints): number {
+  const { cfg } = s;
+  try {
+    return spawnChild({
+      argv: cfg.exec
+        ? execArgv(cfg, endpoints.console?.path)
+        : createArgv(cfg, endpoints.console?.path),
+      cwd: cfg.bundle,
+      fds: endpoints.runtimeFds(),
+    });
+  } catch (err) {
+    throw new MonitorFailure(`cannot start ${cfg.runtime}: ${errorText(err)}`);
+  } finally {
+    if (endpoints.pipes) closeChildEnds(endpoints.pipes);
+  }
+}
+
+/** With -t: takes the pty the runtime sent and wires stdin to it. */
+function connectTerminal(endpoints: ContainerEndpoints): void {
+  let connected: boolean;
+  try {
+    connected = endpoints.connect();
+  } catch (err) {
+    throw new MonitorFailure(`cannot take the container's terminal: ${errorText(err)}`);
+  }
+  if (!connected) throw new MonitorFailure("Runtime did not set up terminal");
+}
+
+/**
+ * Why the runtime may have died of SIGKILL: the OOM killer in the monitor's
+ * own cgroup (which the runtime shares while it creates), said with the
+ * limit that was too small.
+ */
+function ownOomHint(): string {
+  const own = memoryCgroupOf("self");
+  if (!own || !(readOomKill(own.dir, own.version)! > 0)) return "";
+  const { limit } = readMemoryUsage(own.dir, own.version);
+  const mib = limit === null ? "no" : `a ${Math.round(limit / 1048576)} MiB`;
+  return ` (out of memory in the monitor's cgroup, ${mib} limit: ` +
+    `give it at least ${MIN_MONITOR_CGROUP_MIB} MiB)`;
+}
+
+/** The pid in the runtime's pid file, if it wrote one. */
+function readPidIfAny(path: string): number | undefined {
+  try {
+    return readPidFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a pipe holds right now, as text (for the runtime's error message). */
+function readAvailable(fd: number): string {
+  setNonBlocking(fd);
+  const buf = new Uint8Array(8192);
+  const parts: string[] = [];
+  const dec = new TextDecoder();
+  let total = 0;
+  for (let n; total < 65536 && (n = readSome(fd, buf)) > 0; total += n) {
+    parts.push(dec.decode(buf.subarray(0, n), { stream: true }));
+  }
+  return parts.join("");
+}

@@ -1,0 +1,93 @@
+/**
+ * Phase 3, watch: from the container's pid to its exit. Starts the OOM
+ * watcher and the output relay, tells the caller the pid, arms --timeout,
+ * and hands on what the exit phase needs.
+ *
+ * @module
+ */
+import { OutputRelay } from "../io/container_io.ts";
+import { type MemoryCgroup, memoryCgroupOf } from "../cgroup/paths.ts";
+import { OomWatcher } from "../cgroup/oom_watcher.ts";
+import { writeOomFiles } from "../status/exit_files.ts";
+import { getpgid, kill } from "../sys/process.ts";
+import { SIGKILL } from "../sys/libc.ts";
+import { diag, errorText } from "../diag.ts";
+import { MonitorFailure, type MonitorSession } from "./session.ts";
+import type { Created } from "./create.ts";
+
+/** The hand-off from watch to exit. */
+export interface Watching extends Created {
+  /** The container's memory cgroup, if it could be found. */
+  cgroup?: MemoryCgroup;
+  watcher?: OomWatcher;
+  relay: OutputRelay;
+  deadline: Deadline;
+}
+
+/** --timeout: kills the container when it runs too long. */
+export interface Deadline {
+  readonly timedOut: boolean;
+  clear(): void;
+}
+
+export async function watch(s: MonitorSession, created: Created): Promise<Watching> {
+  const { cfg } = s;
+  const { pid } = created;
+  let watching: Watching;
+  try {
+    watching = { ...created, ...startWatching(s, pid), deadline: armTimeout(pid, cfg.timeout) };
+  } catch (err) {
+    throw new MonitorFailure(`cannot watch the container: ${errorText(err)}`);
+  }
+  // Legacy (API 0) exec callers expect one message only: the exit code.
+  if (cfg.apiVersion >= 1 || !cfg.exec) s.sync.send(pid);
+  s.stage = "pid-sent";
+  if (s.hooks.afterCreate) {
+    try {
+      await s.hooks.afterCreate(pid, s.reaper);
+    } catch (err) {
+      diag(errorText(err));
+      kill(pid, SIGKILL);
+    }
+  }
+  return watching;
+}
+
+/** The OOM watcher, and the relay of the output to the logs and clients. */
+function startWatching(
+  s: MonitorSession,
+  pid: number,
+): Pick<Watching, "cgroup" | "watcher" | "relay"> {
+  const cgroup = memoryCgroupOf(pid);
+  const watcher = cgroup ? OomWatcher.open(cgroup) : undefined;
+  if (watcher) {
+    s.closeWatcher = () => watcher.close();
+    watcher.watch(s.poller, () => writeOomFiles(s.exitFiles));
+  }
+  const relay = new OutputRelay(s.poller, s.endpoints!.outputSources());
+  s.relay = relay;
+  s.logSinks!.sinks.forEach((sink, i) => relay.addSink(sink, `log ${i + 1}`));
+  const attach = s.endpoints!.attach;
+  if (attach) relay.addSink((stream, data) => attach.broadcast(stream, data), "attach");
+  (s.hooks.sinks ?? []).forEach((sink, i) => relay.addSink(sink, `output ${i + 1}`));
+  relay.start();
+  return { cgroup, watcher, relay };
+}
+
+function armTimeout(pid: number, seconds: number): Deadline {
+  let timedOut = false;
+  const timer = seconds > 0
+    ? setTimeout(() => {
+      timedOut = true;
+      // The whole process group, as conmon, unless that would be everyone.
+      const pgid = getpgid(pid);
+      kill(pgid > 1 ? -pgid : pid, SIGKILL);
+    }, seconds * 1000)
+    : undefined;
+  return {
+    get timedOut() {
+      return timedOut;
+    },
+    clear: () => clearTimeout(timer),
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * Giving up, at each stage a monitor can reach, with a recording runtime (a
+ * shell script that logs its argv and acts as told) and real processes: the
+ * caller hears on the channel it listens to at that stage, what the runtime
+ * made is undone, and the exit command (podman's cleanup) runs on every path.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseCommandLine } from "../../src/cli/parse.ts";
+import type { Config } from "../../src/cli/config.ts";
+import { monitorContainer } from "../../src/monitor/mod.ts";
+import { MonitorFailure, MonitorSession } from "../../src/monitor/session.ts";
+import { giveUp } from "../../src/monitor/give_up.ts";
+import { spawnChild } from "../../src/runtime/oci_runtime.ts";
+import { closeQuietly, pipe, readSome, setNonBlocking } from "../../src/sys/fd.ts";
+import { tempDir } from "../support/env.ts";
+
+/** A runtime that records each call, and for `create` does what MODE says. */
+const RECORDING_RUNTIME = `#!/bin/sh
+echo "$*" >> "$(dirname "$0")/calls"
+case "$1 $(cat "$(dirname "$0")/mode")" in
+  "create fail") echo "no such image" >&2; exit 1 ;;
+  "create killed")
+    sleep 300 & echo $! > "$PIDFILE_PATH"; kill -9 $$ ;;
+  "create ok") sleep 300 & echo $! > "$PIDFILE_PATH"; exit 0 ;;
+esac
+exit 0
+`;
+
+interface Fixture {
+  dir: string;
+  cfg: Config;
+  /** What the monitor said on the sync pipe. */
+  syncText(): string;
+  calls(): string[];
+  exitCommandRan(): boolean;
+  cleanup(): void;
+}
+
+function fixture(mode: string, extra: string[] = []): Fixture {
+  const dir = tempDir("giveup");
+  const runtime = join(dir, "runtime");
+  Deno.writeTextFileSync(runtime, RECORDING_RUNTIME, { mode: 0o755 });
+  Deno.writeTextFileSync(join(dir, "mode"), mode);
+  Deno.writeTextFileSync(join(dir, "calls"), "");
+  const exitCommand = join(dir, "exit-command");
+  Deno.writeTextFileSync(exitCommand, `#!/bin/sh\ntouch "${dir}/exit-command-ran"\n`, {
+    mode: 0o755,
+  });
+  const bundle = join(dir, "bundle");
+  Deno.mkdirSync(bundle);
+  Deno.writeTextFileSync(join(bundle, "config.json"), "{}");
+  const pidfile = join(dir, "pidfile");
+  Deno.env.set("PIDFILE_PATH", pidfile);
+  const [r, w] = pipe();
+  setNonBlocking(r);
+  Deno.env.set("_OCI_SYNCPIPE", String(w));
+  const { config: cfg } = parseCommandLine([
+    "-c",
+    "cid1",
+    "-u",
+    "uuid1",
+    "-r",
+    runtime,
+    "-b",
+    bundle,
+    "-p",
+    pidfile,
+    "-l",
+    "none",
+    "--exit-dir",
+    dir,
+    "--persist-dir",
+    join(dir, "persist"),
+    "--api-version",
+    "1",
+    "--sync",
+    "--exit-command",
+    exitCommand,
+    ...extra,
+  ]) as { config: Config }; // deno-fmt-ignore
+  return {
+    dir,
+    cfg,
+    syncText() {
+      const buf = new Uint8Array(4096);
+      const n = readSome(r, buf);
+      return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : "";
+    },
+    calls: () => Deno.readTextFileSync(join(dir, "calls")).trim().split("\n").filter(Boolean),
+    exitCommandRan: () => exists(join(dir, "exit-command-ran")),
+    cleanup() {
+      closeQuietly(r);
+      Deno.env.delete("_OCI_SYNCPIPE");
+      Deno.env.delete("PIDFILE_PATH");
+      Deno.removeSync(dir, { recursive: true });
+    },
+  };
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${pid}/status`));
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("give up before the runtime runs: -1 and the reason on the sync pipe, exit command run", async () => {
+  const f = fixture("ok");
+  try {
+    const cfg = { ...f.cfg, runtime: join(f.dir, "no-such-runtime") };
+    const r = await monitorContainer(cfg);
+    assert.equal(r.ok, false);
+    assert.match(f.syncText(), /^\{"data": -1, "message": "cannot start .*no-such-runtime/);
+    assert(f.exitCommandRan(), "exit command");
+    assert(!exists(join(f.dir, "cid1")), "no exit file before the caller has a pid");
+  } finally {
+    f.cleanup();
+  }
+});
+
+Deno.test("give up when create fails: the runtime's own words, no delete, exit command run", async () => {
+  const f = fixture("fail");
+  try {
+    const r = await monitorContainer(f.cfg);
+    assert.deepEqual(r, { ok: false, message: "no such image\n" });
+    assert.equal(f.syncText(), '{"data": -1, "message": "no such image\\n"}\n');
+    assert.deepEqual(f.calls().map((c) => c.split(" ")[0]), ["create"]);
+    assert(f.exitCommandRan(), "exit command");
+  } finally {
+    f.cleanup();
+  }
+});
+
+Deno.test("give up when the runtime dies of a signal in create: what it made is killed and deleted", async () => {
+  const f = fixture("killed");
+  try {
+    const r = await monitorContainer(f.cfg);
+    assert.equal(r.ok, false);
+    const pid = Number(Deno.readTextFileSync(join(f.dir, "pidfile")));
+    assert(!alive(pid), `the half-made container ${pid} is gone`);
+    assert.deepEqual(f.calls().map((c) => c.split(" ")[0]), ["create", "delete"]);
+    assert.match(f.syncText(), /^\{"data": -1, "message": ".*signal SIGKILL/);
+    assert(f.exitCommandRan(), "exit command");
+  } finally {
+    f.cleanup();
+  }
+});
+
+Deno.test("give up after the caller has the pid: the container is killed, the exit files say how", async () => {
+  const f = fixture("ok");
+  try {
+    const s = new MonitorSession(f.cfg, {});
+    const pid = spawnChild({ argv: ["/bin/sleep", "300"], fds: { 0: "null", 1: "null", 2: "null" } });
+    s.pid = pid;
+    s.stage = "pid-sent";
+    const r = await giveUp(s, new Error("a step threw"));
+    assert.deepEqual(r, { ok: false, message: "internal error: a step threw" });
+    assert(!alive(pid));
+    assert.equal(Deno.readTextFileSync(join(f.dir, "cid1")), "137");
+    assert.equal(Deno.readTextFileSync(join(f.dir, "persist", "exit")), "137");
+    assert.equal(f.syncText(), "", "nothing more on the sync pipe for a container");
+    assert(f.exitCommandRan(), "exit command");
+  } finally {
+    f.cleanup();
+  }
+});
+
+Deno.test("give up after the exit files: nothing undone, nothing written again", async () => {
+  const f = fixture("ok");
+  try {
+    const s = new MonitorSession(f.cfg, {});
+    s.stage = "reported";
+    const r = await giveUp(s, new MonitorFailure("late"));
+    assert.deepEqual(r, { ok: false, message: "late" });
+    assert(!exists(join(f.dir, "cid1")));
+    assert.equal(f.syncText(), "");
+    assert(f.exitCommandRan(), "exit command, once");
+  } finally {
+    f.cleanup();
+  }
+});
