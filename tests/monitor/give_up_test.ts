@@ -161,7 +161,10 @@ Deno.test("give up after the caller has the pid: the container is killed, the ex
   const f = fixture("ok");
   try {
     const s = new MonitorSession(f.cfg, {});
-    const pid = spawnChild({ argv: ["/bin/sleep", "300"], fds: { 0: "null", 1: "null", 2: "null" } });
+    const pid = spawnChild({
+      argv: ["/bin/sleep", "300"],
+      fds: { 0: "null", 1: "null", 2: "null" },
+    });
     s.pid = pid;
     s.stage = "pid-sent";
     const r = await giveUp(s, new Error("a step threw"));
