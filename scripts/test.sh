@@ -68,13 +68,13 @@ for lane in "${lanes[@]}"; do
     faults) deno_lane faults tests/faults ;;
     # log_write_test.ts runs its conmon control itself, in the faults lane.
     faults-conmon)
-      OCIMON_FAULTS_MONITOR=/usr/bin/conmon deno_lane faults-conmon \
+      OCIMON_BIN=/usr/bin/conmon deno_lane faults-conmon \
         $(ls tests/faults/*_test.ts | grep -v /log_write_test.ts)
       ;;
     podman) deno_lane podman tests/podman ;;
-    podman-conmon) OCIMON_PODMAN_MONITOR=/usr/bin/conmon deno_lane podman-conmon tests/podman ;;
+    podman-conmon) OCIMON_BIN=/usr/bin/conmon deno_lane podman-conmon tests/podman ;;
     crio) deno_lane crio tests/crio ;;
-    crio-conmon) OCIMON_CRIO_MONITOR=/usr/bin/conmon deno_lane crio-conmon tests/crio ;;
+    crio-conmon) OCIMON_BIN=/usr/bin/conmon deno_lane crio-conmon tests/crio ;;
     journald) LANE_WRAP=scripts/with_journald.sh deno_lane journald tests/journald ;;
     journald-conmon)
       OCIMON_BIN=/usr/bin/conmon LANE_WRAP=scripts/with_journald.sh deno_lane journald-conmon tests/journald

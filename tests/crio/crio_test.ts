@@ -1,7 +1,7 @@
 /**
  * The crio lane: the monitor driven as CRI-O drives it (./driver.ts), on the
  * host's cgroups or in the cgroup v2 VM, with runc or crun. Run against
- * conmon with OCIMON_CRIO_MONITOR=/usr/bin/conmon: where conmon 2.1.6 lacks
+ * conmon with OCIMON_BIN=/usr/bin/conmon: where conmon 2.1.6 lacks
  * a conmon-main behaviour, the test is skipped with the reason printed, or
  * asserts the known difference.
  *
