@@ -54,5 +54,4 @@ case " $parts " in *" rootless "*)
       part "systemd-$root-rootless-$mon" tests/systemd/rootless_test.ts
   done ;;
 esac
-echo "systemd-$root-total: $tp passed, $tf failed, $ts skipped"
-[ "$tf" = 0 ]
+lane_total "systemd-$root-total"
