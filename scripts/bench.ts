@@ -22,7 +22,7 @@ import {
 import { memoryCgroupVersion, OCIMON_BIN, RUNTIME } from "../tests/support/env.ts";
 import { MonitorCgroup } from "../tests/support/monitor_cgroup.ts";
 import { MIN_MONITOR_CGROUP_MIB } from "../src/cgroup/monitor_limit.ts";
-import { Crio, probeMonitor } from "../tests/crio/driver.ts";
+import { Crio, probeMonitor } from "../tests/support/crio.ts";
 import { type Figure, median, percentile, printTable, type Row } from "./bench/report.ts";
 import { processCpuSeconds, processMemory } from "./bench/proc.ts";
 
@@ -189,7 +189,7 @@ async function podmanLifecycle() {
 }
 
 // 1c. CRI-O's ExecSync (exec probes): one monitor process with --sync, run
-// as tests/crio/driver.ts runs it, into a running container.
+// as tests/support/crio.ts runs it, into a running container.
 async function execSync() {
   const n = QUICK ? 6 : 20;
   const crios = new Map<MonitorName, Crio>();

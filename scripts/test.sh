@@ -40,7 +40,7 @@ add_lane podman "podman 4.3 itself with ocimon as its monitor (runc, this host's
   'deno_lane podman tests/podman'
 add_lane podman-conmon "the same tests with conmon, proving they test podman's contract" \
   'OCIMON_BIN=/usr/bin/conmon deno_lane podman-conmon tests/podman'
-add_lane crio "ocimon driven as CRI-O's source drives its monitor (tests/crio/driver.ts)" \
+add_lane crio "ocimon driven as CRI-O's source drives its monitor (tests/support/crio.ts)" \
   'deno_lane crio tests/crio'
 add_lane crio-conmon "the same tests with conmon 2.1.6, the control" \
   'OCIMON_BIN=/usr/bin/conmon deno_lane crio-conmon tests/crio'
