@@ -9,7 +9,7 @@
 # (deno test --filter) choose what runs. Ends with "systemd-total: …".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-tp=0 tf=0 ts=0
+. "$root/scripts/lane_summary.sh"
 # CI budget (.ci/run on 2 cores under TCG): ocimon runs with runc and
 # crun on both roots; conmon, the control, with one runtime per root (runc
 # on Debian 12, crun, Debian 13's default, on Debian 13): the contract
@@ -28,14 +28,7 @@ for r in ${OCIMON_SYSTEMD_ROOTS:-host debian13}; do
     sh "$root/scripts/vm/systemd_lane_inside.sh" 2>&1 |
     sed -u 's/\r//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g; /^c*SeaBIOS/d; /^Booting from ROM/d' | tee "$out"
   rc=${PIPESTATUS[0]}
-  line=$(grep -E "^systemd-$r-total: " "$out" | tail -1)
+  lane_summary "systemd-$r" "$rc" "$out" "systemd-$r-total" "($((SECONDS - start)) s with boot)"
   rm -f "$out"
-  p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
-  f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
-  s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)
-  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-  echo "systemd-$r: $p passed, $f failed, $s skipped ($((SECONDS - start)) s with boot)"
-  tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 done
-echo "systemd-total: $tp passed, $tf failed, $ts skipped"
-[ "$tf" = 0 ]
+lane_total systemd-total

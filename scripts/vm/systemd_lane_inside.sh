@@ -38,21 +38,20 @@ for rt in $runtimes; do
     bin=$(monitor_bin "$mon")
     for what in $parts; do
       case $what in
-        podman) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "systemd-$root-podman-$rt-$mon" tests/systemd/podman_test.ts ;;
-        stock) OCIMON_TEST_RUNTIME=$rt OCIMON_PODMAN_MONITOR=$bin part "systemd-$root-stock-$rt-$mon" \
+        podman) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-podman-$rt-$mon" tests/systemd/podman_test.ts ;;
+        stock) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-stock-$rt-$mon" \
           tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts $quadlet ;;
-        crio) OCIMON_TEST_RUNTIME=$rt OCIMON_CRIO_MONITOR=$bin PART_FILTER=cgroup_manager=systemd \
+        crio) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin PART_FILTER=cgroup_manager=systemd \
           part "systemd-$root-crio-$rt-$mon" tests/crio/crio_test.ts ;;
-        cgroup) OCIMON_TEST_RUNTIME=$rt OCIMON_SYSTEMD_MONITOR=$bin part "systemd-$root-cgroup-$rt-$mon" tests/systemd/cgroup_test.ts ;;
+        cgroup) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-cgroup-$rt-$mon" tests/systemd/cgroup_test.ts ;;
       esac
     done
   done
 done
 case " $parts " in *" rootless "*)
   for mon in $monitors; do
-    OCIMON_TEST_RUNTIME=${control_runtimes%% *} OCIMON_PODMAN_MONITOR=$(monitor_bin "$mon") \
+    OCIMON_TEST_RUNTIME=${control_runtimes%% *} OCIMON_BIN=$(monitor_bin "$mon") \
       part "systemd-$root-rootless-$mon" tests/systemd/rootless_test.ts
   done ;;
 esac
-echo "systemd-$root-total: $tp passed, $tf failed, $ts skipped"
-[ "$tf" = 0 ]
+lane_total "systemd-$root-total"

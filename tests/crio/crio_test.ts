@@ -1,8 +1,8 @@
 /**
- * The crio lane: the monitor driven as CRI-O drives it (./driver.ts), on the
- * host's cgroups or in the cgroup v2 VM, with runc or crun. Run against
- * conmon with OCIMON_CRIO_MONITOR=/usr/bin/conmon: where conmon 2.1.6 lacks
- * a conmon-main behaviour, the test is skipped with the reason printed, or
+ * The crio lane: the monitor driven as CRI-O drives it (tests/support/crio.ts),
+ * on the host's cgroups or in the cgroup v2 VM, with runc or crun. Run
+ * against conmon with OCIMON_BIN=/usr/bin/conmon: where conmon 2.1.6 lacks a
+ * conmon-main behaviour, the test is skipped with the reason printed, or
  * asserts the known difference.
  *
  * @module
@@ -12,7 +12,13 @@ import { join } from "node:path";
 import { OOM_ARGS } from "../support/bundle.ts";
 import { RUNTIME } from "../support/env.ts";
 import { exists, processesMentioning, readIfExists, sleep, waitFor } from "../support/harness.ts";
-import { type Container, Crio, ExecSyncError, MAX_EXEC_SYNC_SIZE, probeMonitor } from "./driver.ts";
+import {
+  type Container,
+  Crio,
+  ExecSyncError,
+  MAX_EXEC_SYNC_SIZE,
+  probeMonitor,
+} from "../support/crio.ts";
 
 const INFO = await probeMonitor();
 const WHO = INFO.isOcimon ? "ocimon" : `conmon ${INFO.version}`;

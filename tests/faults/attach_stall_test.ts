@@ -7,14 +7,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { closeQuietly } from "../../src/sys/fd.ts";
 import { connectUnix, SOCK_SEQPACKET } from "../../src/sys/socket.ts";
-import { tempDir } from "../support/env.ts";
+import { IS_CONMON, MONITOR_NAME, tempDir } from "../support/env.ts";
 import { launchMonitor, readIfExists, waitFor } from "../support/harness.ts";
-import { IS_CONMON, LABEL, withMonitor } from "../support/faults.ts";
+import { withMonitor } from "../support/faults.ts";
 
 const BYTES = 20 * 1024 * 1024;
 
 Deno.test({
-  name: `faults (${LABEL}): an attach client that never reads does not stall the container` +
+  name: `faults (${MONITOR_NAME}): an attach client that never reads does not stall the container` +
     (IS_CONMON ? " (known conmon 2.1.6 failure: expected to fail)" : ""),
   async fn() {
     const sockets = tempDir("sock");
@@ -34,7 +34,7 @@ Deno.test({
         .catch(() => undefined);
       const logBytes = Deno.statSync(c.logPath).size;
       console.log(
-        `${LABEL}: exit file ${code ?? "missing"} after ${
+        `${MONITOR_NAME}: exit file ${code ?? "missing"} after ${
           Date.now() - t0
         } ms, log ${logBytes} bytes`,
       );

@@ -5,13 +5,13 @@
  * monitor goes on to create the container, which nobody knows the monitor of.
  */
 import assert from "node:assert/strict";
-import { RUNTIME } from "../support/env.ts";
+import { IS_CONMON, MONITOR_NAME, RUNTIME } from "../support/env.ts";
 import { launchMonitor, processesMentioning, run, sleep } from "../support/harness.ts";
-import { IS_CONMON, LABEL, withMonitor } from "../support/faults.ts";
+import { withMonitor } from "../support/faults.ts";
 
 Deno.test({
   name:
-    `faults (${LABEL}): --conmon-pidfile in a missing directory: one clear line, nothing created` +
+    `faults (${MONITOR_NAME}): --conmon-pidfile in a missing directory: one clear line, nothing created` +
     (IS_CONMON ? " (known conmon 2.1.6 failure: expected to fail)" : ""),
   async fn() {
     const pidfile = `/nonexistent-ocimon-${Deno.pid}/conmon.pid`;
@@ -28,7 +28,7 @@ Deno.test({
       const created = state.code === 0;
       const monitors = processesMentioning(c.cid).filter((p) => p.state !== "Z");
       console.log(
-        `${LABEL}: exit ${c.launcher.code}, stderr ${JSON.stringify(c.launcherStderr)}, ` +
+        `${MONITOR_NAME}: exit ${c.launcher.code}, stderr ${JSON.stringify(c.launcherStderr)}, ` +
           `container ${created ? "created" : "not created"}, ${monitors.length} monitors left`,
       );
       assert.equal(c.launcher.code, 1);

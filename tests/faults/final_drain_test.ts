@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isAlive, launchMonitor, readIfExists, sleep, waitFor } from "../support/harness.ts";
-import { cgroupProcs, IS_CONMON, killCgroup, LABEL, withMonitor } from "../support/faults.ts";
+import { IS_CONMON, MONITOR_NAME } from "../support/env.ts";
+import { cgroupProcs, killCgroup, withMonitor } from "../support/faults.ts";
 
 /**
  * conmon's drain also reads until the pipe is empty, and gets there only when
@@ -21,7 +22,7 @@ import { cgroupProcs, IS_CONMON, killCgroup, LABEL, withMonitor } from "../suppo
 const LIMIT_MS = IS_CONMON ? 15_000 : 2_000;
 
 Deno.test(
-  `faults (${LABEL}): init exits while a background writer floods: exit file within ${
+  `faults (${MONITOR_NAME}): init exits while a background writer floods: exit file within ${
     LIMIT_MS / 1000
   } s`,
   async () => {
@@ -51,10 +52,12 @@ Deno.test(
       ).catch(() => undefined);
       const ms = Date.now() - exited;
       console.log(
-        `${LABEL}: exit file ${code === undefined ? "missing" : `'${code}'`} after ${ms} ms`,
+        `${MONITOR_NAME}: exit file ${code === undefined ? "missing" : `'${code}'`} after ${ms} ms`,
       );
       if (IS_CONMON && code === undefined) {
-        console.log(`${LABEL}: no exit file while the writer lives (known); stopping the writer`);
+        console.log(
+          `${MONITOR_NAME}: no exit file while the writer lives (known); stopping the writer`,
+        );
         await stopWriter(cgroupsPath);
         const late = await waitFor(
           () => readIfExists(join(c.exitDir, c.cid)),

@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isAlive, launchMonitor, readIfExists, run, waitFor } from "../support/harness.ts";
-import { RUNTIME } from "../support/env.ts";
-import { IS_CONMON, LABEL, withMonitor } from "../support/faults.ts";
+import { IS_CONMON, MONITOR_NAME, RUNTIME } from "../support/env.ts";
+import { withMonitor } from "../support/faults.ts";
 
 Deno.test({
-  name: `faults (${LABEL}): a report step that throws does not cost the exit file` +
+  name: `faults (${MONITOR_NAME}): a report step that throws does not cost the exit file` +
     (IS_CONMON ? " (known conmon 2.1.6 failure: expected to fail)" : ""),
   async fn() {
     const c = await launchMonitor(withMonitor({
@@ -31,7 +31,9 @@ Deno.test({
       const monitor = c.monitorPid();
       await waitFor(() => (isAlive(monitor) ? undefined : true), 5_000, "the monitor to exit")
         .catch(() => {});
-      console.log(`${LABEL}: exit file ${code ?? "missing"}, monitor alive: ${isAlive(monitor)}`);
+      console.log(
+        `${MONITOR_NAME}: exit file ${code ?? "missing"}, monitor alive: ${isAlive(monitor)}`,
+      );
       if (IS_CONMON) {
         assert.equal(code, undefined, "conmon's known failure no longer happens: update this test");
         return;

@@ -14,9 +14,8 @@ import {
   run,
   sleep,
 } from "../support/harness.ts";
-import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { CONMON, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 
-const CONMON = "/usr/bin/conmon";
 const MONITORS: [string, string][] = [["ocimon", OCIMON_BIN], ["conmon", CONMON]];
 /** More than the output pipe holds (ocimon asks for 256 KiB; conmon has the default 64 KiB). */
 const FLOOD = "yes aaaaaaaaaaaaaaa | head -c 1048576; yes bbbbbbbbbbbbbbb | head -c 1048576 >&2";

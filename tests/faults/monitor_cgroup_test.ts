@@ -10,9 +10,9 @@
  */
 import assert from "node:assert/strict";
 import { exists, launchMonitor, processesMentioning, run } from "../support/harness.ts";
-import { RUNTIME } from "../support/env.ts";
+import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { MonitorCgroup } from "../support/monitor_cgroup.ts";
-import { IS_CONMON, LABEL, MONITOR, withMonitor } from "../support/faults.ts";
+import { withMonitor } from "../support/faults.ts";
 
 const MiB = 1024 * 1024;
 
@@ -21,7 +21,7 @@ async function inCgroup(limitMiB: number) {
   const c = await launchMonitor(withMonitor({
     name: "cgroup",
     args: ["sh", "-c", "echo hello; exit 4"],
-    bin: cg.wrap(MONITOR),
+    bin: cg.wrap(OCIMON_BIN),
   }));
   const m = await c.sync.next();
   return { cg, c, m };
@@ -35,7 +35,7 @@ async function works(limitMiB: number) {
     await c.start();
     assert.equal(await c.exitCode(), "4");
     assert.match(c.log(), /stdout F hello/);
-    console.log(`${LABEL}: peak ${(cg.peak() / MiB).toFixed(1)} MiB of ${limitMiB}`);
+    console.log(`${MONITOR_NAME}: peak ${(cg.peak() / MiB).toFixed(1)} MiB of ${limitMiB}`);
     assert.equal(cg.oomKills(), 0);
   } finally {
     await run([RUNTIME, "delete", "--force", c.cid]);
@@ -44,12 +44,14 @@ async function works(limitMiB: number) {
   }
 }
 
-Deno.test(`faults (${LABEL}): a monitor in a 16 MiB cgroup ${IS_CONMON ? "works" : "fails clearly"}`, async () => {
+Deno.test(`faults (${MONITOR_NAME}): a monitor in a 16 MiB cgroup ${IS_CONMON ? "works" : "fails clearly"}`, async () => {
   if (IS_CONMON) return await works(16);
   const { cg, c, m } = await inCgroup(16);
   try {
     const lines = c.launcherStderr.trimEnd().split("\n");
-    console.log(`${LABEL}: exit ${c.launcher.code}; ${lines[0]}; caller got ${JSON.stringify(m)}`);
+    console.log(
+      `${MONITOR_NAME}: exit ${c.launcher.code}; ${lines[0]}; caller got ${JSON.stringify(m)}`,
+    );
     assert.equal(c.launcher.code, 1);
     assert.equal(lines.length, 1, c.launcherStderr);
     assert.match(lines[0], /memory cgroup .* limited to 16 MiB; ocimon needs at least 20 MiB/);
@@ -65,6 +67,6 @@ Deno.test(`faults (${LABEL}): a monitor in a 16 MiB cgroup ${IS_CONMON ? "works"
   }
 });
 
-Deno.test(`faults (${LABEL}): a monitor in a 20 MiB cgroup creates, runs and reports`, async () => {
+Deno.test(`faults (${MONITOR_NAME}): a monitor in a 20 MiB cgroup creates, runs and reports`, async () => {
   for (let i = 0; i < 2; i++) await works(20);
 });

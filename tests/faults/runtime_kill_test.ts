@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RUNTIME, tempDir } from "../support/env.ts";
+import { IS_CONMON, MONITOR_NAME, RUNTIME, tempDir } from "../support/env.ts";
 import { isAlive, launchMonitor, readIfExists, run, sleep, waitFor } from "../support/harness.ts";
-import { IS_CONMON, LABEL, withMonitor } from "../support/faults.ts";
+import { withMonitor } from "../support/faults.ts";
 
 /** A runtime that runs `create` to the end, then dies of SIGKILL. */
 function killedRuntime(dir: string): string {
@@ -26,7 +26,7 @@ exec ${RUNTIME} "$@"
 }
 
 Deno.test({
-  name: `faults (${LABEL}): the runtime SIGKILLed during create leaves no container behind` +
+  name: `faults (${MONITOR_NAME}): the runtime SIGKILLed during create leaves no container behind` +
     (IS_CONMON ? " (known conmon 2.1.6 failure: expected to fail)" : ""),
   async fn() {
     const dir = tempDir("rtkill");
@@ -53,7 +53,9 @@ Deno.test({
         initAlive: isAlive(init),
         monitorAlive: isAlive(monitor),
       };
-      console.log(`${LABEL}: message ${JSON.stringify(m?.message)}; left: ${JSON.stringify(left)}`);
+      console.log(
+        `${MONITOR_NAME}: message ${JSON.stringify(m?.message)}; left: ${JSON.stringify(left)}`,
+      );
       const clean = left.told && left.containerState === "gone" && !left.initAlive &&
         !left.monitorAlive;
       if (IS_CONMON) {

@@ -7,15 +7,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { closeQuietly, setNonBlocking, writeSome } from "../../src/sys/fd.ts";
 import { connectUnix, SOCK_SEQPACKET } from "../../src/sys/socket.ts";
-import { tempDir } from "../support/env.ts";
+import { MONITOR_NAME, RUNTIME, tempDir } from "../support/env.ts";
 import { launchMonitor, run, sleep } from "../support/harness.ts";
-import { LABEL, rssKiB, withMonitor } from "../support/faults.ts";
-import { RUNTIME } from "../support/env.ts";
+import { rssKiB, withMonitor } from "../support/faults.ts";
 
 const FLOOD_MS = 3000;
 const FLOOD_MAX = 400 * 1024 * 1024;
 
-Deno.test(`faults (${LABEL}): a stdin flood to a container that does not read stays bounded`, async () => {
+Deno.test(`faults (${MONITOR_NAME}): a stdin flood to a container that does not read stays bounded`, async () => {
   const sockets = tempDir("sock");
   const c = await launchMonitor(withMonitor({
     name: "stdin",
@@ -41,7 +40,9 @@ Deno.test(`faults (${LABEL}): a stdin flood to a container that does not read st
     }
     const after = rssKiB(monitor);
     console.log(
-      `${LABEL}: monitor took ${(taken / 1048576).toFixed(1)} MB of stdin in ${FLOOD_MS} ms; ` +
+      `${MONITOR_NAME}: monitor took ${
+        (taken / 1048576).toFixed(1)
+      } MB of stdin in ${FLOOD_MS} ms; ` +
         `RSS ${(before / 1024).toFixed(1)} -> ${(after / 1024).toFixed(1)} MB`,
     );
     // What may wait: the socket's buffers, our bounded queue and the pipe.

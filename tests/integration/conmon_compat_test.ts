@@ -5,10 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
+import { CONMON, OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
 import { makeBundle } from "../support/bundle.ts";
-
-const CONMON = "/usr/bin/conmon";
 
 async function monitor(bin: string, args: string[], env: Record<string, string>, cwd: string) {
   const out = await new Deno.Command(bin, {

@@ -15,7 +15,7 @@ import {
   sleep,
   waitFor,
 } from "../support/harness.ts";
-import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { CONMON, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { CreateWatch } from "../support/inotify.ts";
 
 /** The content of a k8s-file log without timestamps: [stream, tag, text]. */
@@ -131,7 +131,6 @@ Deno.test("--exit-command runs with its arguments after the exit file and --exit
 // against ocimon and, where conmon 2.1.6 has the behaviour, against conmon as
 // the control. ---
 
-const CONMON = "/usr/bin/conmon";
 const MONITORS: [string, string][] = [["ocimon", OCIMON_BIN], ["conmon", CONMON]];
 
 /** launchMonitor with `bin`; conmon has no --status-file (ocimon's own). */

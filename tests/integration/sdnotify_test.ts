@@ -9,11 +9,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists, launchMonitor, sleep, waitFor } from "../support/harness.ts";
-import { tempDir } from "../support/env.ts";
+import { IS_CONMON, tempDir } from "../support/env.ts";
 import { check, errno, libc, O_CLOEXEC } from "../../src/sys/libc.ts";
-import { OCIMON_BIN } from "../support/env.ts";
 
-const IS_CONMON = OCIMON_BIN.endsWith("conmon");
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
 const SOL_SOCKET = 1;

@@ -9,9 +9,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists, launchMonitor, run, sleep, waitFor } from "../support/harness.ts";
 import { makeBundle } from "../support/bundle.ts";
-import { OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
+import { IS_CONMON, OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
 
-const IS_CONMON = OCIMON_BIN.endsWith("conmon");
 /** conmon knows neither --status-file nor CONTAINER_PARTIAL_MESSAGE's opt-out (2.1.6). */
 const DROP = IS_CONMON ? ["--status-file", "--log-path"] : ["--log-path"];
 

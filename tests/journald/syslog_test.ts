@@ -6,17 +6,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { launchMonitor, run, sleep } from "../support/harness.ts";
-import { OCIMON_BIN } from "../support/env.ts";
-
-const IS_CONMON = OCIMON_BIN.endsWith("conmon");
-const IDENT = IS_CONMON ? "conmon" : "ocimon";
+import { IS_CONMON, MONITOR_NAME } from "../support/env.ts";
 
 /** The journal's records from the monitor about this container id. */
 async function records(cid: string): Promise<Record<string, string>[]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     await run(["journalctl", "--sync"]);
-    const r = await run(["journalctl", "--no-pager", "-o", "json", "-t", IDENT]);
+    const r = await run(["journalctl", "--no-pager", "-o", "json", "-t", MONITOR_NAME]);
     const mine = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l))
       .filter((e) => String(e.MESSAGE).includes(cid.slice(0, 20)));
     if (mine.length > 0 || Date.now() > deadline) return mine;
@@ -24,7 +21,7 @@ async function records(cid: string): Promise<Record<string, string>[]> {
   }
 }
 
-Deno.test(`--syslog (${IDENT}): a failed create is in the journal, with the container id`, async () => {
+Deno.test(`--syslog (${MONITOR_NAME}): a failed create is in the journal, with the container id`, async () => {
   const c = await launchMonitor({
     name: "syslog-create-fails",
     // No such program in the container: the runtime's create (or start) fails.
@@ -39,9 +36,9 @@ Deno.test(`--syslog (${IDENT}): a failed create is in the journal, with the cont
       await c.start().catch(() => {});
     }
     const recs = await records(c.cid);
-    assert(recs.length > 0, `no ${IDENT} record for ${c.cid} in the journal`);
+    assert(recs.length > 0, `no ${MONITOR_NAME} record for ${c.cid} in the journal`);
     const text = recs.map((e) => e.MESSAGE).join("\n");
-    assert.match(text, new RegExp(`^${IDENT} ${c.cid.slice(0, 20)} <`, "m"));
+    assert.match(text, new RegExp(`^${MONITOR_NAME} ${c.cid.slice(0, 20)} <`, "m"));
     assert(recs.some((e) => Number(e.PRIORITY) <= 4), `an error or warning: ${text}`);
     void join;
   } finally {

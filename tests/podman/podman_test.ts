@@ -1,7 +1,7 @@
 /**
- * podman 4.3 itself, with ocimon as its monitor (OCIMON_PODMAN_MONITOR
- * selects another, e.g. /usr/bin/conmon, to check that these tests hold
- * podman's contract and not ocimon's quirks). podman runs with its own
+ * podman 4.3 itself, with ocimon as its monitor (OCIMON_BIN=/usr/bin/conmon
+ * runs conmon instead, to check that these tests hold podman's contract and
+ * not ocimon's quirks). podman runs with its own
  * containers.conf (this host's hard RLIMIT_NOFILE is below podman's
  * default), its own --root/--runroot, no network and a busybox rootfs.
  * With OCIMON_PODMAN_STOCK=1 (tests/systemd, on a systemd host) podman keeps
@@ -12,15 +12,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs, OOM_ARGS, PODMAN_OOM_MEMORY } from "../support/bundle.ts";
-import { OCIMON_BIN, REPO, RUNTIME } from "../support/env.ts";
+import { IS_CONMON, OCIMON_BIN, REPO, RUNTIME } from "../support/env.ts";
 import { isAlive, sleep, waitFor } from "../support/harness.ts";
 import { assertOomVerdicts, conmonOomBroken } from "../support/podman.ts";
 
-const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
-const IS_CONMON = MONITOR.endsWith("/conmon");
 const OOM_RUNS = Number(Deno.env.get("OCIMON_PODMAN_OOM_RUNS") ?? 10);
 const STOCK = Deno.env.get("OCIMON_PODMAN_STOCK") === "1";
-const CONMON_OOM_BROKEN = conmonOomBroken(MONITOR);
+const CONMON_OOM_BROKEN = conmonOomBroken();
 // podman refuses a runroot longer than 50 characters: keep these paths short.
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "opm" });
 const rootfs = ensureRootfs(base);
@@ -41,7 +39,7 @@ network_config_dir = "${join(base, "net")}"
 `,
   );
 }
-const PODMAN = STOCK ? ["podman", "--runtime", RUNTIME, "--conmon", MONITOR] : [
+const PODMAN = STOCK ? ["podman", "--runtime", RUNTIME, "--conmon", OCIMON_BIN] : [
   "podman",
   "--root",
   join(base, "root"),
@@ -50,7 +48,7 @@ const PODMAN = STOCK ? ["podman", "--runtime", RUNTIME, "--conmon", MONITOR] : [
   "--storage-driver",
   "vfs",
   "--conmon",
-  MONITOR,
+  OCIMON_BIN,
 ];
 const RUN = ["--network", "none", "--rootfs", rootfs];
 
@@ -339,7 +337,7 @@ Deno.test({
         await rm(n);
       }
     }
-    assertOomVerdicts(results, MONITOR);
+    assertOomVerdicts(results);
   },
 });
 

@@ -1,6 +1,7 @@
 /**
  * What the integration tests run against, from the environment:
- * OCIMON_BIN (the monitor; default bin/ocimon, or a compiled dist/ocimon),
+ * OCIMON_BIN (the monitor under test; default bin/ocimon, or a compiled
+ * dist/ocimon; the -conmon lanes set /usr/bin/conmon, the control),
  * OCIMON_TEST_RUNTIME (runc or crun, or a path) and OCIMON_TEST_TMP (where
  * bundles and state go; the checkout may be read-only, as in the VM lane).
  *
@@ -11,6 +12,12 @@ import { join, resolve } from "node:path";
 export const REPO = resolve(new URL("../..", import.meta.url).pathname);
 
 export const OCIMON_BIN = resolve(Deno.env.get("OCIMON_BIN") ?? join(REPO, "bin/ocimon"));
+/** Whether the monitor under test is conmon (a -conmon lane: the control). */
+export const IS_CONMON = OCIMON_BIN.endsWith("/conmon");
+/** The monitor under test in one word, for test names and messages. */
+export const MONITOR_NAME = IS_CONMON ? "conmon" : "ocimon";
+/** conmon as the control, where a test or the bench runs it beside OCIMON_BIN. */
+export const CONMON = "/usr/bin/conmon";
 
 function which(name: string): string {
   if (name.includes("/")) return name;

@@ -1,23 +1,18 @@
 /**
- * The faults lane's monitor: OCIMON_FAULTS_MONITOR (e.g. /usr/bin/conmon, the
- * control) or the ocimon under test. Where conmon lacks a behaviour, the test
- * says so in its name and asserts conmon's known failure, so that the lane
- * still shows the fault is real.
+ * What the faults tests share. The monitor is OCIMON_BIN (the faults-conmon
+ * lane sets /usr/bin/conmon, the control). Where conmon lacks a behaviour,
+ * the test says so in its name and asserts conmon's known failure, so that
+ * the lane still shows the fault is real.
  *
  * @module
  */
-import { resolve } from "node:path";
-import { OCIMON_BIN } from "./env.ts";
+import { IS_CONMON } from "./env.ts";
 import type { MonitorOptions } from "./harness.ts";
 
-export const MONITOR = resolve(Deno.env.get("OCIMON_FAULTS_MONITOR") ?? OCIMON_BIN);
-export const IS_CONMON = MONITOR.endsWith("/conmon");
-export const LABEL = IS_CONMON ? "conmon" : "ocimon";
-
-/** launchMonitor() options for MONITOR, plus the test's own (drops are merged). */
+/** launchMonitor() options for OCIMON_BIN, plus the test's own (drops are merged). */
 export function withMonitor(opts: MonitorOptions): MonitorOptions {
   const drop = [...(opts.drop ?? []), ...(IS_CONMON ? ["--status-file"] : [])];
-  return { ...opts, bin: opts.bin ?? MONITOR, drop };
+  return { ...opts, drop };
 }
 
 /** Resident memory of a process in KiB. */

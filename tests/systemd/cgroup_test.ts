@@ -2,19 +2,16 @@
  * The monitor with -s/--systemd-cgroup and a systemd cgroupsPath
  * (SLICE:PREFIX:NAME), as CRI-O and podman pass them on a systemd host: the
  * runtime asks systemd for a scope PREFIX-NAME.scope in SLICE, and the
- * monitor watches that scope, OOM verdict included. OCIMON_SYSTEMD_MONITOR
- * selects another monitor (/usr/bin/conmon) as the control; what only ocimon
- * writes (the status file) is checked for ocimon alone.
+ * monitor watches that scope, OOM verdict included. OCIMON_BIN=/usr/bin/conmon
+ * runs it on conmon, the control; what only ocimon writes (the status file)
+ * is checked for ocimon alone.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { OOM_ARGS } from "../support/bundle.ts";
-import { OCIMON_BIN, tempDir } from "../support/env.ts";
+import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, tempDir } from "../support/env.ts";
 import { exists, launchMonitor, run, sleep } from "../support/harness.ts";
 
-const BIN = Deno.env.get("OCIMON_SYSTEMD_MONITOR") ?? OCIMON_BIN;
-const IS_CONMON = BIN.endsWith("/conmon");
-const WHO = IS_CONMON ? "conmon" : "ocimon";
 const RUNS = Number(Deno.env.get("OCIMON_OOM_RUNS") ?? 3);
 const SLICE = "ocimontest.slice";
 // 32 MiB: under 16 MiB, runc 1.1.15's copy of itself (Debian 13) can be
@@ -33,11 +30,11 @@ async function unitState(unit: string): Promise<string> {
   return (await run(["systemctl", "is-active", unit])).stdout.trim();
 }
 
-Deno.test(`-s (${WHO}): the container runs in PREFIX-NAME.scope under SLICE; exit code and log as usual`, async () => {
+Deno.test(`-s (${MONITOR_NAME}): the container runs in PREFIX-NAME.scope under SLICE; exit code and log as usual`, async () => {
   const p = systemdPath();
   const c = await launchMonitor({
     name: "sdscope",
-    bin: BIN,
+    bin: OCIMON_BIN,
     args: ["sh", "-c", "cat /proc/self/cgroup; sleep 1; exit 3"],
     cgroupsPath: p.path,
     extra: ["-s"],
@@ -69,7 +66,7 @@ Deno.test(`-s (${WHO}): the container runs in PREFIX-NAME.scope under SLICE; exi
   }
 });
 
-Deno.test(`-s (${WHO}): OOM under ${LIMIT >> 20} MiB in a systemd scope: ${RUNS} of ${RUNS} runs exit 137 with the OOM reported`, async () => {
+Deno.test(`-s (${MONITOR_NAME}): OOM under ${LIMIT >> 20} MiB in a systemd scope: ${RUNS} of ${RUNS} runs exit 137 with the OOM reported`, async () => {
   const base = tempDir("sdoom-base");
   const failures: string[] = [];
   try {
@@ -78,7 +75,7 @@ Deno.test(`-s (${WHO}): OOM under ${LIMIT >> 20} MiB in a systemd scope: ${RUNS}
       const c = await launchMonitor({
         name: "sdoom",
         base,
-        bin: BIN,
+        bin: OCIMON_BIN,
         args: OOM_ARGS,
         memoryLimit: LIMIT,
         cgroupsPath: p.path,

@@ -4,22 +4,19 @@
  * wrote comes back exactly from `podman logs`, `podman logs -f` and
  * `journalctl CONTAINER_NAME=…`, long lines and bytes that are not text
  * included; `--log-opt tag=` names the entries; a frozen journald stalls
- * neither the container nor its exit code. OCIMON_PODMAN_MONITOR=/usr/bin/conmon
+ * neither the container nor its exit code. OCIMON_BIN=/usr/bin/conmon
  * runs the same tests on conmon, the control. Needs systemd as PID 1
  * (tests/systemd: the systemd VM lane).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs } from "../support/bundle.ts";
-import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { isAlive, run, sleep, waitFor } from "../support/harness.ts";
 
-const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
-const IS_CONMON = MONITOR.endsWith("/conmon");
-const WHO = IS_CONMON ? "conmon" : "ocimon";
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "ojd" });
 const rootfs = ensureRootfs(base);
-const PODMAN = ["podman", "--runtime", RUNTIME, "--conmon", MONITOR];
+const PODMAN = ["podman", "--runtime", RUNTIME, "--conmon", OCIMON_BIN];
 const RUN = ["--network", "none", "--rootfs", rootfs];
 
 interface Result {
@@ -39,7 +36,7 @@ async function cmd(argv: string[], ms = 60_000): Promise<Result> {
 const podman = (args: string[], ms?: number) => cmd([...PODMAN, ...args], ms);
 
 let seq = 0;
-const name = (what: string) => `${what}-${WHO}-${Deno.pid}-${++seq}`;
+const name = (what: string) => `${what}-${MONITOR_NAME}-${Deno.pid}-${++seq}`;
 
 async function journalFields(n: string): Promise<Record<string, unknown>[]> {
   await cmd(["journalctl", "--sync"]);
@@ -68,7 +65,7 @@ const WANT_OUT = concat([
   new TextEncoder().encode("[0mbin\nplain\n"),
 ]);
 
-Deno.test(`journald (${WHO}): podman logs gives back exactly what the container wrote`, async () => {
+Deno.test(`journald (${MONITOR_NAME}): podman logs gives back exactly what the container wrote`, async () => {
   const n = name("jlogs");
   try {
     const r = await podman(["run", "--name", n, ...RUN, "sh", "-c", SCRIPT]);
@@ -84,7 +81,7 @@ Deno.test(`journald (${WHO}): podman logs gives back exactly what the container 
   }
 });
 
-Deno.test(`journald (${WHO}): journalctl CONTAINER_NAME= holds the lines, long ones in partial pieces`, async () => {
+Deno.test(`journald (${MONITOR_NAME}): journalctl CONTAINER_NAME= holds the lines, long ones in partial pieces`, async () => {
   const n = name("jctl");
   try {
     const r = await podman(["run", "--name", n, ...RUN, "sh", "-c", SCRIPT]);
@@ -115,7 +112,7 @@ Deno.test(`journald (${WHO}): journalctl CONTAINER_NAME= holds the lines, long o
   }
 });
 
-Deno.test(`journald (${WHO}): --log-opt tag= is CONTAINER_TAG and SYSLOG_IDENTIFIER`, async () => {
+Deno.test(`journald (${MONITOR_NAME}): --log-opt tag= is CONTAINER_TAG and SYSLOG_IDENTIFIER`, async () => {
   const n = name("jtag");
   try {
     const r = await podman([
@@ -142,7 +139,7 @@ Deno.test(`journald (${WHO}): --log-opt tag= is CONTAINER_TAG and SYSLOG_IDENTIF
   }
 });
 
-Deno.test(`journald (${WHO}): podman logs -f follows to the container's end`, async () => {
+Deno.test(`journald (${MONITOR_NAME}): podman logs -f follows to the container's end`, async () => {
   const n = name("jfollow");
   try {
     const script = "for i in 1 2 3 4; do echo line-$i; sleep 1; done; printf 'no-newline'";
@@ -167,7 +164,8 @@ function monitorOption(pid: number, option: string): string {
 }
 
 Deno.test({
-  name: `journald (${WHO}): a frozen journald stalls neither the container nor its exit code` +
+  name:
+    `journald (${MONITOR_NAME}): a frozen journald stalls neither the container nor its exit code` +
     (IS_CONMON ? " (conmon blocks on the journal: expected to fail)" : ""),
   async fn() {
     const n = name("jfrozen");

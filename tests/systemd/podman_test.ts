@@ -1,7 +1,7 @@
 /**
  * The podman lane on a systemd host, with podman's stock configuration:
  * the systemd cgroup manager, the journald log driver and journald events;
- * only the monitor (OCIMON_PODMAN_MONITOR, default ocimon) and the runtime
+ * only the monitor (OCIMON_BIN: ocimon, or /usr/bin/conmon, the control) and the runtime
  * are chosen. The tests are tests/podman's own.
  */
 Deno.env.set("OCIMON_PODMAN_STOCK", "1");

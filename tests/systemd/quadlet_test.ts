@@ -8,19 +8,16 @@
  * `podman run -d --rm --cgroups=split --sdnotify=conmon|container` as
  * Type=notify with NotifyAccess=all: systemd then tracks the monitor as the
  * unit's main process, so its exit status is what `systemctl` reports.
- * OCIMON_PODMAN_MONITOR=/usr/bin/conmon is the control. Needs systemd as
+ * OCIMON_BIN=/usr/bin/conmon is the control. Needs systemd as
  * PID 1 and podman >= 4.4 (Debian 13's 5.4; Debian 12's 4.3 has no Quadlet):
  * the systemd lane runs it on the Debian 13 root.
  */
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { isAlive, run, sleep } from "../support/harness.ts";
 import { activeOnlyAfter, rootfsForHostUsr, unitProperty } from "../support/systemd.ts";
 
-const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
-const IS_CONMON = MONITOR.endsWith("/conmon");
-const WHO = IS_CONMON ? "conmon" : "ocimon";
 const QUADLET = "/usr/libexec/podman/quadlet";
 const UNIT_DIR = "/etc/containers/systemd";
 
@@ -32,7 +29,7 @@ const rootfs = rootfsForHostUsr(base);
 const conf = join(base, "ocimon.conf");
 Deno.writeTextFileSync(
   conf,
-  `[engine]\nconmon_path = ["${MONITOR}"]\nruntime = "${basename(RUNTIME)}"\n`,
+  `[engine]\nconmon_path = ["${OCIMON_BIN}"]\nruntime = "${basename(RUNTIME)}"\n`,
 );
 
 const cmd = (argv: string[], ms = 120_000) => run(argv, { timeoutMs: ms });
@@ -51,7 +48,7 @@ async function withUnit(
   body: (unit: string, ctr: string, dir: string) => Promise<void>,
 ): Promise<void> {
   assert(Deno.statSync(QUADLET).isFile, `${QUADLET}: this podman has no Quadlet`);
-  const name = `ocimon-q-${what}-${WHO}-${Deno.pid}-${++seq}`;
+  const name = `ocimon-q-${what}-${MONITOR_NAME}-${Deno.pid}-${++seq}`;
   const unit = `${name}.service`;
   const dir = Deno.makeTempDirSync({ dir: "/tmp", prefix: "oqm" });
   const file = join(UNIT_DIR, `${name}.container`);
@@ -110,7 +107,7 @@ async function settled(unit: string, ms = 60_000): Promise<string> {
   return state;
 }
 
-Deno.test(`Quadlet (${WHO}): a .container unit with conmon_path set runs under the monitor, its output in journalctl -u, its exit status systemd's`, async () => {
+Deno.test(`Quadlet (${MONITOR_NAME}): a .container unit with conmon_path set runs under the monitor, its output in journalctl -u, its exit status systemd's`, async () => {
   const script = "echo quadlet-out; echo quadlet-err >&2; " +
     "while [ ! -e /m/go ]; do sleep 0.2; done; exit 3";
   await withUnit("run", [`Exec=sh -c '${script}'`], async (unit, ctr, dir) => {
@@ -152,7 +149,7 @@ Deno.test(`Quadlet (${WHO}): a .container unit with conmon_path set runs under t
   });
 });
 
-Deno.test(`Quadlet (${WHO}): Notify=true: the unit is active only after the container's READY=1; systemctl stop ends it cleanly`, async () => {
+Deno.test(`Quadlet (${MONITOR_NAME}): Notify=true: the unit is active only after the container's READY=1; systemctl stop ends it cleanly`, async () => {
   const script = "trap 'exit 0' TERM; sleep 3; touch /m/notifying; " +
     "/usr/bin/systemd-notify --ready; while :; do sleep 0.2; done";
   await withUnit("notify", ["Notify=true", `Exec=sh -c "${script}"`], async (unit, ctr, dir) => {

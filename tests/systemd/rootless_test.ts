@@ -2,7 +2,7 @@
  * Rootless podman on a systemd host, stock configuration: an unprivileged
  * user with a systemd user session (loginctl enable-linger, so user@UID
  * runs with XDG_RUNTIME_DIR and a session bus), podman run as that user with
- * only the monitor (OCIMON_PODMAN_MONITOR, default ocimon) and the runtime
+ * only the monitor (OCIMON_BIN: ocimon, or /usr/bin/conmon, the control) and the runtime
  * chosen. There the container's cgroup is delegated to the user's slice and
  * oom_score_adj cannot go below the inherited value. Runs as root in the
  * systemd VM, which it changes (a user, lingering): tests/systemd only.
@@ -10,13 +10,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs, OOM_ARGS, PODMAN_OOM_MEMORY } from "../support/bundle.ts";
-import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { exists, run as runCommand, sleep } from "../support/harness.ts";
 import { assertOomVerdicts, conmonOomBroken } from "../support/podman.ts";
 
-const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
-const IS_CONMON = MONITOR.endsWith("/conmon");
-const WHO = IS_CONMON ? "conmon" : "ocimon";
 const OOM_RUNS = Number(Deno.env.get("OCIMON_ROOTLESS_OOM_RUNS") ?? 2);
 const USER = "ocimonuser";
 
@@ -63,7 +60,7 @@ const RUN = ["--network", "none", "--rootfs", setup.rootfs];
 /** podman as the user, in its home, with the session's environment and nothing else. */
 function podman(args: string[], ms?: number): Promise<Result> {
   return run(
-    ["runuser", "-u", USER, "--", "podman", "--runtime", RUNTIME, "--conmon", MONITOR, ...args],
+    ["runuser", "-u", USER, "--", "podman", "--runtime", RUNTIME, "--conmon", OCIMON_BIN, ...args],
     {
       HOME: setup.home,
       USER,
@@ -76,12 +73,12 @@ function podman(args: string[], ms?: number): Promise<Result> {
   );
 }
 
-const CONMON_OOM_BROKEN = conmonOomBroken(MONITOR);
+const CONMON_OOM_BROKEN = conmonOomBroken();
 
 let seq = 0;
 const name = (what: string) => `rl-${what}-${Deno.pid}-${++seq}`;
 
-Deno.test(`rootless (${WHO}): stock configuration, the monitor runs as the user; output and exit codes`, async () => {
+Deno.test(`rootless (${MONITOR_NAME}): stock configuration, the monitor runs as the user; output and exit codes`, async () => {
   const info = await podman([
     "info",
     "--format",
@@ -106,7 +103,7 @@ Deno.test(`rootless (${WHO}): stock configuration, the monitor runs as the user;
   }
 });
 
-Deno.test(`rootless (${WHO}): run -d, logs from the journal, stop delivers SIGTERM`, async () => {
+Deno.test(`rootless (${MONITOR_NAME}): run -d, logs from the journal, stop delivers SIGTERM`, async () => {
   const n = name("stop");
   const script = 'trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done';
   const r = await podman(["run", "-d", "--name", n, ...RUN, "sh", "-c", script]);
@@ -135,7 +132,7 @@ Deno.test(`rootless (${WHO}): run -d, logs from the journal, stop delivers SIGTE
 
 Deno.test({
   name:
-    `rootless (${WHO}): OOM under --memory ${PODMAN_OOM_MEMORY} reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
+    `rootless (${MONITOR_NAME}): OOM under --memory ${PODMAN_OOM_MEMORY} reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
     (CONMON_OOM_BROKEN ? " (known conmon failure under podman 4: expected to fail)" : ""),
   async fn() {
     const results: string[] = [];
@@ -167,6 +164,6 @@ Deno.test({
         await podman(["rm", "-f", "-t", "0", n]);
       }
     }
-    assertOomVerdicts(results, MONITOR);
+    assertOomVerdicts(results);
   },
 });

@@ -4,18 +4,15 @@
  * sends READY=1, and its MainPID is then the monitor's (podman sends
  * MAINPID=<monitor pid>; the monitor relays READY=1 from that pid).
  * systemd-run with the default NotifyAccess=main, the stricter setting.
- * OCIMON_PODMAN_MONITOR=/usr/bin/conmon is the control. Needs systemd as
+ * OCIMON_BIN=/usr/bin/conmon is the control. Needs systemd as
  * PID 1 (tests/systemd: the systemd VM lane).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { run } from "../support/harness.ts";
 import { activeOnlyAfter, rootfsForHostUsr, unitProperty } from "../support/systemd.ts";
 
-const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
-const IS_CONMON = MONITOR.endsWith("/conmon");
-const WHO = IS_CONMON ? "conmon" : "ocimon";
 // busybox, with the host's /usr mounted on it for systemd-notify.
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osr" });
 const rootfs = rootfsForHostUsr(base);
@@ -25,15 +22,15 @@ const show = unitProperty;
 
 /** True when the control, conmon, is older than MAJOR.MINOR.PATCH. */
 async function conmonBefore(...want: number[]): Promise<boolean> {
-  const v = (await cmd([MONITOR, "--version"])).stdout.match(/(\d+)\.(\d+)\.(\d+)/);
+  const v = (await cmd([OCIMON_BIN, "--version"])).stdout.match(/(\d+)\.(\d+)\.(\d+)/);
   assert(v, "conmon --version names a version");
   const have = v.slice(1).map(Number);
   const i = have.findIndex((n, k) => n !== want[k]);
   return i >= 0 && have[i] < want[i];
 }
 
-Deno.test(`sd-notify (${WHO}): a Type=notify unit is active only after the container's READY=1, MainPID the monitor`, async () => {
-  const n = `notify-${WHO}-${Deno.pid}`;
+Deno.test(`sd-notify (${MONITOR_NAME}): a Type=notify unit is active only after the container's READY=1, MainPID the monitor`, async () => {
+  const n = `notify-${MONITOR_NAME}-${Deno.pid}`;
   const unit = `ocimon-test-${n}.service`;
   const dir = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osn" });
   // The container waits 4 s, marks that it is about to notify, then does.
@@ -53,7 +50,7 @@ Deno.test(`sd-notify (${WHO}): a Type=notify unit is active only after the conta
       "--runtime",
       RUNTIME,
       "--conmon",
-      MONITOR,
+      OCIMON_BIN,
       "run",
       "--rm",
       "--sdnotify=container",

@@ -2,15 +2,13 @@
  * What a stock systemd host adds to podman's contract with its monitor: the
  * container in a systemd scope, its output in the journal, its events from
  * journald. podman keeps its stock configuration; only the monitor
- * (OCIMON_PODMAN_MONITOR, default ocimon) and the runtime are chosen.
+ * (OCIMON_BIN: ocimon, or /usr/bin/conmon, the control) and the runtime are chosen.
  */
 import assert from "node:assert/strict";
 import { ensureRootfs } from "../support/bundle.ts";
-import { OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { isAlive, run } from "../support/harness.ts";
 
-const MONITOR = Deno.env.get("OCIMON_PODMAN_MONITOR") ?? OCIMON_BIN;
-const WHO = MONITOR.endsWith("/conmon") ? "conmon" : "ocimon";
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osd" });
 const RUN = ["--network", "none", "--rootfs", ensureRootfs(base)];
 
@@ -22,12 +20,12 @@ const USER_ENV = Object.fromEntries(
 const sh = (cmd: string, args: string[], ms = 60_000, env = USER_ENV) =>
   run([cmd, ...args], { cwd: base, env, timeoutMs: ms });
 const podman = (args: string[], ms?: number, env?: Record<string, string>) =>
-  sh("podman", ["--runtime", RUNTIME, "--conmon", MONITOR, ...args], ms, env);
+  sh("podman", ["--runtime", RUNTIME, "--conmon", OCIMON_BIN, ...args], ms, env);
 
 let seq = 0;
 const name = (what: string) => `sd-${what}-${Deno.pid}-${++seq}`;
 
-Deno.test(`systemd host (${WHO}): podman's stock configuration is systemd, journald, journald`, async () => {
+Deno.test(`systemd host (${MONITOR_NAME}): podman's stock configuration is systemd, journald, journald`, async () => {
   const r = await podman([
     "info",
     "--format",
@@ -37,7 +35,7 @@ Deno.test(`systemd host (${WHO}): podman's stock configuration is systemd, journ
   assert.equal(r.stdout.trim(), "systemd journald journald v2");
 });
 
-Deno.test(`systemd host (${WHO}): the container runs in machine.slice/libpod-ID.scope, the monitor beside it in libpod-conmon-ID.scope`, async () => {
+Deno.test(`systemd host (${MONITOR_NAME}): the container runs in machine.slice/libpod-ID.scope, the monitor beside it in libpod-conmon-ID.scope`, async () => {
   const n = name("scope");
   const r = await podman(["run", "-d", "--name", n, ...RUN, "sleep", "100"]);
   assert.equal(r.code, 0, r.stderr);
@@ -62,7 +60,7 @@ Deno.test(`systemd host (${WHO}): the container runs in machine.slice/libpod-ID.
   }
 });
 
-Deno.test(`systemd host (${WHO}): run from a systemd service (INVOCATION_ID, as Quadlet units do), the monitor stays in the service's cgroup`, async () => {
+Deno.test(`systemd host (${MONITOR_NAME}): run from a systemd service (INVOCATION_ID, as Quadlet units do), the monitor stays in the service's cgroup`, async () => {
   const n = name("unit");
   const env = Deno.env.toObject();
   assert(env.INVOCATION_ID, "the lane runs in a systemd service");
@@ -82,7 +80,7 @@ Deno.test(`systemd host (${WHO}): run from a systemd service (INVOCATION_ID, as 
   }
 });
 
-Deno.test(`systemd host (${WHO}): output goes to the journal, podman logs reads it back, events come from journald`, async () => {
+Deno.test(`systemd host (${MONITOR_NAME}): output goes to the journal, podman logs reads it back, events come from journald`, async () => {
   const n = name("journal");
   const since = new Date(Date.now() - 2000).toISOString();
   const r = await podman([

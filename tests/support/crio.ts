@@ -2,11 +2,11 @@
  * A stand-in for CRI-O as it drives its container monitor, written from
  * CRI-O's source (cri-o/cri-o main): every point below names the CRI-O file
  * and function it follows. CRI-O itself cannot be installed here, so this is
- * how the `crio` lane holds ocimon (and conmon, the control) to CRI-O's
- * contract.
+ * how the `crio` lane (tests/crio) holds ocimon (and conmon, the control) to
+ * CRI-O's contract; the bench's ExecSync figures run through it too.
  *
- * The monitor is OCIMON_CRIO_MONITOR (default OCIMON_BIN); the runtime is
- * OCIMON_TEST_RUNTIME (runc or crun).
+ * The monitor is OCIMON_BIN (the crio-conmon lane sets /usr/bin/conmon); the
+ * runtime is OCIMON_TEST_RUNTIME (runc or crun).
  *
  * @module
  */
@@ -30,11 +30,9 @@ import {
   socketPair,
 } from "../../src/sys/socket.ts";
 import { tryWait, type WaitResult } from "../../src/sys/process.ts";
-import { makeBundle } from "../support/bundle.ts";
-import { OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
-import { readIfExists, sleep, waitFor } from "../support/harness.ts";
-
-export const MONITOR = Deno.env.get("OCIMON_CRIO_MONITOR") || OCIMON_BIN;
+import { makeBundle } from "./bundle.ts";
+import { OCIMON_BIN, RUNTIME, tempDir } from "./env.ts";
+import { readIfExists, sleep, waitFor } from "./harness.ts";
 
 /** internal/oci/runtime_oci.go: maxExecSyncSize, the cap on an ExecSync's output (16 MiB). */
 export const MAX_EXEC_SYNC_SIZE = 16 * 1024 * 1024;
@@ -49,7 +47,7 @@ const LOG_GLOBAL_SIZE_MAX_VERSION = [2, 1, 2];
  * `MONITOR --version` and takes the third whitespace field of its output as
  * the version; the features it unlocks follow from that alone.
  */
-export async function probeMonitor(monitor = MONITOR) {
+export async function probeMonitor(monitor = OCIMON_BIN) {
   const out = await new Deno.Command(monitor, { args: ["--version"], stdout: "piped" }).output();
   const text = new TextDecoder().decode(out.stdout);
   const version = (text.split(/\s+/)[2] ?? "").split(".").map(Number);
@@ -234,7 +232,7 @@ export class Crio {
     /** cgroup_manager = "systemd": -s to the monitor, --systemd-cgroup to the runtime. */
     readonly systemdCgroup = false,
     readonly runtime = RUNTIME,
-    readonly monitor = MONITOR,
+    readonly monitor = OCIMON_BIN,
   ) {
     for (const d of [this.exitsDir, this.attachSocketDir, this.runtimeRoot, this.crioCwd]) {
       Deno.mkdirSync(d, { recursive: true });

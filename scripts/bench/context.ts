@@ -1,0 +1,95 @@
+/**
+ * What every bench section is handed, and what they share: the run's
+ * directory and rootfs, the rows of the table, and the monitor launched the
+ * way the sections launch it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { launchMonitor, type MonitoredContainer } from "../../tests/support/harness.ts";
+import type { Monitor, MonitorName, PerMonitor } from "./alternate.ts";
+import { type Figure, median, percentile, type Row } from "./report.ts";
+import { processCpuSeconds } from "./proc.ts";
+
+export interface Bench {
+  /** --quick: fewer rounds and smaller loads, for a smoke run. */
+  quick: boolean;
+  /** The run's directory (bundles, data files, podman's storage), with the shared rootfs. */
+  work: string;
+  rootfs: string;
+  /** The table, in the order the figures were taken. */
+  rows: Row[];
+}
+
+export function figure(samples: number[]): Figure {
+  return {
+    median: median(samples),
+    p10: percentile(samples, 10),
+    p90: percentile(samples, 90),
+    n: samples.length,
+  };
+}
+
+/** One row of figures, ocimon's and conmon's samples side by side. */
+export function addRow(
+  b: Bench,
+  section: string,
+  what: string,
+  unit: string,
+  s: PerMonitor<number[]>,
+  target?: string,
+) {
+  b.rows.push({ section, what, unit, ocimon: figure(s.ocimon), conmon: figure(s.conmon), target });
+}
+
+/** conmon has no --status-file; everything else is the argv podman uses. */
+export function monitorArgs(m: MonitorName) {
+  return m === "conmon"
+    ? { drop: ["--status-file"], extra: ["--full-attach"] }
+    : { extra: ["--full-attach"] };
+}
+
+/** Launches monitor `m` on a container in the run's directory. */
+export async function runOne(
+  b: Bench,
+  m: Monitor,
+  name: string,
+  args: string[],
+  extraOpts: Record<string, unknown> = {},
+): Promise<MonitoredContainer> {
+  const o = monitorArgs(m.name);
+  return await launchMonitor({ name, base: b.work, args, bin: m.bin, ...o, ...extraOpts });
+}
+
+/** `MONITOR --version`, timed: a bare start of the monitor's process (undefined if it failed). */
+export async function versionRun(m: Monitor): Promise<number | undefined> {
+  const t0 = performance.now();
+  const r = await new Deno.Command(m.bin, { args: ["--version"], stdout: "null" }).output();
+  return r.success ? performance.now() - t0 : undefined;
+}
+
+/**
+ * Starts a created container and waits for its exit file: the seconds that took and the
+ * monitor's CPU seconds, sampled every 20 ms (the monitor is gone by the time the exit
+ * file is there, so the last sample stands for its total).
+ */
+export async function startToExit(c: MonitoredContainer) {
+  const mon = c.monitorPid();
+  let cpu = 0;
+  const sampler = setInterval(() => (cpu = processCpuSeconds(mon) ?? cpu), 20);
+  try {
+    const t0 = performance.now();
+    await c.start();
+    await c.exitCode(600_000);
+    return { secs: (performance.now() - t0) / 1000, cpu };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** Bind-mounts `source` read-only at `dest` in the bundle's container. */
+export function addBindMount(bundle: string, source: string, dest: string) {
+  const cfg = JSON.parse(Deno.readTextFileSync(join(bundle, "config.json")));
+  cfg.mounts.push({ destination: dest, type: "bind", source, options: ["rbind", "ro"] });
+  Deno.writeTextFileSync(join(bundle, "config.json"), JSON.stringify(cfg));
+}

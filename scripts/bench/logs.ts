@@ -1,0 +1,85 @@
+/**
+ * Log throughput: a container that writes a file of mixed line lengths
+ * (some longer than 64 KiB) to stdout, until the exit file; the monitor's
+ * CPU; and whether both monitors wrote the same log but for timestamps.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { makeBundle } from "../../tests/support/bundle.ts";
+import { alternate, pick } from "./alternate.ts";
+import { addBindMount, addRow, type Bench, runOne, startToExit } from "./context.ts";
+
+export async function logs(b: Bench) {
+  const mb = b.quick ? 20 : 200;
+  const data = join(b.work, "logdata");
+  Deno.mkdirSync(data, { recursive: true });
+  const file = join(data, "out.txt");
+  writeMixedLines(file, mb << 20);
+  const rounds = b.quick ? 1 : 3;
+  const runs = await alternate(rounds, async (m, i) => {
+    const bundle = makeBundle(b.work, `logs-${m.name}-${i}`, { args: ["cat", "/data/out.txt"] });
+    addBindMount(bundle, data, "/data");
+    const c = await runOne(b, m, "logs", [], { bundle });
+    try {
+      await c.sync.next();
+      const timed = await startToExit(c);
+      return { ...timed, digest: i === 0 ? await logDigest(c.logPath) : undefined };
+    } finally {
+      await c.cleanup();
+    }
+  });
+  const secs = pick(runs, (r) => r.secs);
+  const rate = (s: number[]) => s.map((x) => mb / x);
+  addRow(b, "log throughput", `${mb} MB to stdout, until the exit file`, "s", secs);
+  addRow(
+    b,
+    "log throughput",
+    "MB/s",
+    "MB/s",
+    { ocimon: rate(secs.ocimon), conmon: rate(secs.conmon) },
+    "≥ conmon",
+  );
+  addRow(b, "log throughput", "monitor CPU", "s", pick(runs, (r) => r.cpu));
+  const same = runs.ocimon[0].digest === runs.conmon[0].digest;
+  b.rows.push({
+    section: "log throughput",
+    what: `log identical but for timestamps: ${same ? "yes" : "NO"}`,
+    unit: "",
+    target: "identical",
+  });
+}
+
+/** Deterministic lines of mixed lengths, some longer than 64 KiB. */
+function writeMixedLines(path: string, bytes: number) {
+  try {
+    if (Deno.statSync(path).size === bytes) return;
+  } catch { /* write it */ }
+  const f = Deno.openSync(path, { write: true, create: true, truncate: true });
+  const lengths = [0, 1, 79, 80, 200, 4095, 8191, 8192, 8193, 20000, 70000, 131072];
+  let written = 0;
+  let i = 0;
+  const chunk: Uint8Array[] = [];
+  let chunkSize = 0;
+  while (written < bytes) {
+    const len = Math.min(lengths[i++ % lengths.length], bytes - written - 1);
+    const line = new Uint8Array(len + 1).fill(97 + (i % 26));
+    line[len] = 10;
+    chunk.push(line);
+    chunkSize += line.length;
+    written += line.length;
+    if (chunkSize > 1 << 20 || written >= bytes) {
+      for (const l of chunk) f.writeSync(l);
+      chunk.length = 0;
+      chunkSize = 0;
+    }
+  }
+  f.close();
+}
+
+/** SHA-256 of a k8s-file log without its timestamps. */
+async function logDigest(path: string): Promise<string> {
+  const text = Deno.readTextFileSync(path).replace(/^\S+ /gm, "");
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,79 @@
+/**
+ * The lifecycle through podman: `podman run --rm /bin/true` with each
+ * monitor as `--conmon`, the bare process start podman adds for every
+ * command (`MONITOR --version`), and the floor those starts put under
+ * ocimon's figure.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { RUNTIME } from "../../tests/support/env.ts";
+import { alternate } from "./alternate.ts";
+import { addRow, type Bench, figure, versionRun } from "./context.ts";
+import { median } from "./report.ts";
+
+export async function podman(b: Bench) {
+  const n = b.quick ? 4 : 10;
+  const conf = join(b.work, "containers.conf");
+  Deno.writeTextFileSync(
+    conf,
+    `[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n` +
+      `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "${
+        RUNTIME.split("/").pop()
+      }"\n` +
+      `[network]\nnetwork_config_dir = "${join(b.work, "net")}"\n`,
+  );
+  const podman = (m: string, args: string[]) =>
+    new Deno.Command("podman", {
+      args: [
+        "--root",
+        join(b.work, "pr"),
+        "--runroot",
+        join(b.work, "rr"),
+        "--storage-driver",
+        "vfs",
+        "--conmon",
+        m,
+        ...args,
+      ],
+      env: { CONTAINERS_CONF: conf },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+  const run = await alternate(n, async (m) => {
+    const t0 = performance.now();
+    const r = await podman(m.bin, [
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--rootfs",
+      b.rootfs,
+      "/bin/true",
+    ]);
+    if (r.code !== 0) {
+      console.error(`${m.name}: podman run failed: ${new TextDecoder().decode(r.stderr)}`);
+      return undefined;
+    }
+    return performance.now() - t0;
+  });
+  addRow(b, "lifecycle (podman)", "podman run --rm /bin/true", "ms", run, "≤ 1.15× conmon");
+
+  // podman runs `MONITOR --version` for every command. For ocimon that is a
+  // Deno start and nothing more: the cost of one ocimon process.
+  const version = await alternate(n * 2, versionRun);
+  addRow(b, "lifecycle (podman)", "MONITOR --version (a bare process start)", "ms", version);
+
+  // What no ocimon code can go below: a `podman run` starts three ocimon
+  // processes (--version, launcher, monitor) where it starts three conmon.
+  const startGap = median(version.ocimon) - median(version.conmon);
+  const conmonRun = median(run.conmon);
+  const floor = conmonRun + 3 * startGap;
+  b.rows.push({
+    section: "lifecycle (podman)",
+    what: "floor: conmon's run + 3 × the --version gap",
+    unit: "ms",
+    ocimon: { median: floor, p10: floor, p90: floor, n: 1 },
+    conmon: figure(run.conmon),
+  });
+}
