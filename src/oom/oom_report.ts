@@ -156,9 +156,12 @@ function splitWhere(
   return first;
 }
 
-/** Adds key=value pairs split at commas that begin a key (for the parts that have no structure). */
+/**
+ * Adds key=value pairs and bare flags, split at commas that begin a key: for
+ * the parts of the summary that hold no cgroup path.
+ */
 function addLoose(text: string, fields: Record<string, string>): void {
-  for (const tok of text.split(/,(?=[a-z_]+=|global_oom(?:,|$))/)) {
+  for (const tok of text.split(/,(?=[a-z_]+(?:=|,|$))/)) {
     if (!tok) continue;
     const eq = tok.indexOf("=");
     const key = eq < 0 ? tok : tok.slice(0, eq);
