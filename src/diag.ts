@@ -8,16 +8,22 @@
  * @module
  */
 
-export type DiagSink = (message: string) => void;
+/**
+ * Structured fields for sinks that keep them (the journal): MESSAGE_ID and
+ * the like, journald's KEY=VALUE names.
+ */
+export type DiagFields = Record<string, string>;
+
+export type DiagSink = (message: string, fields?: DiagFields) => void;
 
 const sinks: DiagSink[] = [(message) => console.error(`ocimon: ${message}`)];
 const said = new Set<string>();
 
 /** Says `message` (one line, no "ocimon:" prefix) to every sink. */
-export function diag(message: string): void {
+export function diag(message: string, fields?: DiagFields): void {
   for (const sink of sinks) {
     try {
-      sink(message);
+      sink(message, fields);
     } catch { /* nowhere left to say it */ }
   }
 }

@@ -33,8 +33,11 @@ async function main(argv: string[]): Promise<number> {
     // the system log, a failure at error priority, the rest as warnings.
     const { Syslog, LOG_ERR, LOG_WARNING } = await import("./sys/syslog.ts");
     const { addDiagSink } = await import("./diag.ts");
-    const log = new Syslog(cfg.cid);
-    addDiagSink((m) => log.send(LOG_WARNING, m));
+    const log = new Syslog(cfg.cid, undefined, undefined, {
+      CONTAINER_ID_FULL: cfg.cid,
+      ...(cfg.name ? { CONTAINER_NAME: cfg.name } : {}),
+    });
+    addDiagSink((m, fields) => log.send(LOG_WARNING, m, fields));
     toSyslog = (m) => log.send(LOG_ERR, m);
   }
   let logFiles: number[] | undefined;

@@ -36,19 +36,38 @@ function formatBytes(n: number | null): string {
 
 /** The summary printed at exit. */
 export function summary(s: ContainerStatus): string {
-  return [
+  const kills = s.oomKillCount;
+  const lines = [
     `ocimon: container ${s.cid} exited with code ${s.exitCode}` +
     (s.signal ? ` (${s.signal})` : ""),
-    `  OOMKilled: ${s.oomKilled}${
-      s.oomKilled ? ` (${s.oomKillCount} kill${s.oomKillCount === 1 ? "" : "s"})` : ""
-    }` +
+    `  OOMKilled: ${s.oomKilled}${s.oomKilled ? ` (${kills} kill${kills === 1 ? "" : "s"})` : ""}` +
     (s.timedOut ? "   timed out: true" : ""),
-    `  memory peak: ${formatBytes(s.memory.peakBytes)}, limit: ${
-      s.memory.limitBytes === null ? "none" : formatBytes(s.memory.limitBytes)
-    }` +
-    (s.cgroup ? `   cgroup v${s.cgroup.version} ${s.cgroup.path}` : ""),
-    "",
-  ].join("\n");
+  ];
+  for (const v of s.oom.victims) {
+    lines.push(
+      `    killed: ${v.comm} (pid ${v.pid}, ${v.init ? "main process" : "child"}` +
+        (v.anonRssBytes !== null ? `, anon RSS ${formatBytes(v.anonRssBytes)}` : "") +
+        `)${v.oomCgroup ? `, limit of ${v.oomCgroup}` : v.constraint ? `, ${v.constraint}` : ""}`,
+    );
+  }
+  if (s.oomKilled && s.oom.victims.length === 0) {
+    lines.push(`    victims unknown: ${s.oom.victimsSource}`);
+  }
+  const m = s.memory;
+  lines.push(
+    `  memory peak: ${formatBytes(m.peakBytes)}, limit: ${
+      m.limitBytes === null ? "none" : formatBytes(m.limitBytes)
+    }` + (s.cgroup ? `   cgroup v${s.cgroup.version} ${s.cgroup.path}` : ""),
+  );
+  if (m.pressure) {
+    const p = m.pressure;
+    lines.push(
+      `  memory pressure: some avg10 ${p.some.avg10}% avg60 ${p.some.avg60}%` +
+        (p.full ? `, full avg10 ${p.full.avg10}% avg60 ${p.full.avg60}%` : "") +
+        `, stalled ${(p.some.total / 1e6).toFixed(3)} s`,
+    );
+  }
+  return lines.join("\n") + "\n";
 }
 
 export async function runCommand(argv: string[]): Promise<number> {

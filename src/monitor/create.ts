@@ -17,7 +17,8 @@ import { closeQuietly, readSome, setNonBlocking } from "../sys/fd.ts";
 import { whenReadable } from "../sys/poller.ts";
 import { rfc3339Nano } from "../sys/time.ts";
 import { errorText } from "../diag.ts";
-import { describeExit, MonitorFailure, type MonitorSession } from "./session.ts";
+import { attempt, describeExit, MonitorFailure, type MonitorSession } from "./session.ts";
+import { createTimeKill } from "./oom_reports.ts";
 
 /** The hand-off from create to watch. */
 export interface Created {
@@ -46,8 +47,11 @@ export async function create(s: MonitorSession): Promise<Created> {
   const ran = await s.reaper.wait(runtimePid);
   if (ran.code !== 0) {
     const stderr = endpoints.pipes ? readAvailable(endpoints.pipes.stderrReader) : "";
-    const message = stderr ||
-      `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describeExit(ran)}`;
+    const oomKill = await attempt("reading the kernel's OOM reports", () => createTimeKill(s), "");
+    const message = joinLines(
+      stderr || `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describeExit(ran)}`,
+      oomKill,
+    );
     // A runtime that fails cleans up after itself; one killed by a signal
     // (the OOM killer, say) may have made the container all the same.
     if (!ran.signal) throw new MonitorFailure(message);
@@ -135,6 +139,11 @@ function readPidIfAny(path: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The runtime's message, and ours on a line of its own after it. */
+function joinLines(message: string, more: string): string {
+  return more ? `${message.trimEnd()}\n${more}` : message;
 }
 
 /** What a pipe holds right now, as text (for the runtime's error message). */

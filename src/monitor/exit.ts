@@ -7,7 +7,9 @@
  * @module
  */
 import type { MemoryCgroup } from "../cgroup/paths.ts";
-import type { OomVerdict } from "../cgroup/oom_watcher.ts";
+import type { OomVerdict } from "../oom/watcher.ts";
+import type { OomKillReport } from "../oom/oom_report.ts";
+import { withReports } from "../oom/describe.ts";
 import { type MemoryUsage, readMemoryUsage } from "../cgroup/memory_files.ts";
 import { rfc3339Nano } from "../sys/time.ts";
 import { attempt, type MonitorSession } from "./session.ts";
@@ -28,11 +30,21 @@ export interface ContainerExit {
   signal: number | null;
   timedOut: boolean;
   oom: OomVerdict;
+  /** The kernel's reports of kills in the container's cgroup. */
+  oomReports: OomKillReport[];
+  /** "kmsg", or why the kernel's reports could not be read. */
+  oomReportsSource: string;
   memory: MemoryUsage;
   cgroup: MemoryCgroup | null;
 }
 
-const NO_OOM: OomVerdict = { oomKilled: false, oomKillCount: 0, source: "none" };
+const NO_OOM: OomVerdict = {
+  oomKilled: false,
+  oomKillCount: 0,
+  source: "none",
+  finalRead: false,
+  counters: null,
+};
 
 export async function awaitExit(s: MonitorSession, w: Watching): Promise<ContainerExit> {
   const exit = await s.reaper.wait(w.pid);
@@ -41,15 +53,21 @@ export async function awaitExit(s: MonitorSession, w: Watching): Promise<Contain
   s.signalTarget = 0;
   // The counters first: under systemd the empty scope, counters and all, is
   // removed soon after the exit, and draining the output can take a while.
-  const oom = attempt("reading the OOM counters", () => w.watcher?.verdict() ?? NO_OOM, NO_OOM);
-  // What the pipes hold now, and no more: a writer that outlives the
-  // container must not hold back the exit files.
-  attempt("reading the container's last output", () => w.relay.drain());
+  const counted = attempt("reading the OOM counters", () => w.watcher?.verdict() ?? NO_OOM, NO_OOM);
   const memory = attempt(
     "reading the container's memory use",
     () => w.cgroup ? readMemoryUsage(w.cgroup.dir, w.cgroup.version) : unknownMemory(),
     unknownMemory(),
   );
+  // What the pipes hold now, and no more: a writer that outlives the
+  // container must not hold back the exit files.
+  attempt("reading the container's last output", () => w.relay.drain());
+  // The kernel's reports: who was killed, and the evidence where the cgroup
+  // was gone before its counters could be read. Not read when nothing happened.
+  const oomReports = counted.oomKillCount > 0 || !counted.finalRead
+    ? await attempt("reading the kernel's OOM reports", () => w.oomReports?.now() ?? [], [])
+    : [];
+  const oom = withReports(counted, oomReports);
   // Sends under way reach the logs before the exit file says "done".
   await attempt("finishing the log writes", () => s.logSinks?.settle());
   s.stopForwarding();
@@ -63,11 +81,13 @@ export async function awaitExit(s: MonitorSession, w: Watching): Promise<Contain
     signal: exit.signal ?? null,
     timedOut,
     oom,
+    oomReports,
+    oomReportsSource: s.oomEvidence?.unavailable ?? "kmsg",
     memory,
     cgroup: w.cgroup ?? null,
   };
 }
 
 function unknownMemory(): MemoryUsage {
-  return { peak: null, limit: null };
+  return { peak: null, limit: null, high: null, swapPeak: null, swapLimit: null, pressure: null };
 }

@@ -10,6 +10,7 @@ import type { Config } from "../cli/config.ts";
 import { type ContainerStatus, writeStatusFile } from "../status/status_file.ts";
 import { writeExitDirFile, writeOomFiles, writePersistExitFile } from "../status/exit_files.ts";
 import { signalName } from "../sys/process.ts";
+import { describeOom } from "../oom/describe.ts";
 import { attempt, type MonitorSession } from "./session.ts";
 import { type ContainerExit, TIMED_OUT_MESSAGE } from "./exit.ts";
 
@@ -17,7 +18,7 @@ import { type ContainerExit, TIMED_OUT_MESSAGE } from "./exit.ts";
 export function buildStatus(cfg: Config, exit: ContainerExit): ContainerStatus {
   const { cgroup, memory, oom } = exit;
   return {
-    version: 1,
+    version: 2,
     cid: cfg.cid,
     name: cfg.name ?? null,
     pid: exit.pid,
@@ -30,7 +31,15 @@ export function buildStatus(cfg: Config, exit: ContainerExit): ContainerStatus {
     startedAt: exit.startedAt,
     finishedAt: exit.finishedAt,
     cgroup: cgroup ? { version: cgroup.version, path: cgroup.path, dir: cgroup.dir } : null,
-    memory: { peakBytes: memory.peak, limitBytes: memory.limit },
+    memory: {
+      peakBytes: memory.peak,
+      limitBytes: memory.limit,
+      highBytes: memory.high,
+      swapPeakBytes: memory.swapPeak,
+      swapLimitBytes: memory.swapLimit,
+      pressure: memory.pressure,
+    },
+    oom: describeOom(oom, exit.oomReports, exit.pid, exit.oomReportsSource),
   };
 }
 

@@ -9,6 +9,8 @@ import type { Config } from "../cli/config.ts";
 import type { ContainerEndpoints } from "../io/endpoints.ts";
 import type { OutputRelay, OutputSink } from "../io/container_io.ts";
 import type { LogSinks } from "../io/log_sinks.ts";
+import type { OomEvidence } from "../oom/evidence.ts";
+import type { OomKillReport } from "../oom/oom_report.ts";
 import { ParentPipe, SYNC_PIPE_ENV } from "../io/sync_pipe.ts";
 import { ChildReaper } from "../reaper/child_reaper.ts";
 import { Poller } from "../sys/poller.ts";
@@ -65,6 +67,10 @@ export class MonitorSession {
   relay?: OutputRelay;
   /** Closes the OOM watcher, once there is one. */
   closeWatcher?: () => void;
+  /** The kernel's OOM reports (/dev/kmsg), opened before the runtime runs. */
+  oomEvidence?: OomEvidence;
+  /** Reports already said in the diagnostics. */
+  readonly announced = new WeakSet<OomKillReport>();
   #unforward: (() => void)[] = [];
   #exitCommandDone = false;
 
@@ -109,6 +115,7 @@ export class MonitorSession {
     });
     attempt("closing the sd-notify socket", () => this.notify?.close());
     attempt("closing the OOM watcher", () => this.closeWatcher?.());
+    attempt("closing /dev/kmsg", () => this.oomEvidence?.close());
     this.poller.close();
     this.stopForwarding();
     await this.runExitCommandOnce();

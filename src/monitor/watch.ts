@@ -7,12 +7,13 @@
  */
 import { OutputRelay } from "../io/container_io.ts";
 import { type MemoryCgroup, memoryCgroupOf } from "../cgroup/paths.ts";
-import { OomWatcher } from "../cgroup/oom_watcher.ts";
+import { OomWatcher } from "../oom/watcher.ts";
 import { writeOomFiles } from "../status/exit_files.ts";
 import { getpgid, kill } from "../sys/process.ts";
 import { SIGKILL } from "../sys/libc.ts";
 import { diag, errorText } from "../diag.ts";
 import { MonitorFailure, type MonitorSession } from "./session.ts";
+import { OomReports } from "./oom_reports.ts";
 import type { Created } from "./create.ts";
 
 /** The hand-off from watch to exit. */
@@ -20,6 +21,8 @@ export interface Watching extends Created {
   /** The container's memory cgroup, if it could be found. */
   cgroup?: MemoryCgroup;
   watcher?: OomWatcher;
+  /** The kernel's reports of kills in the container's cgroup. */
+  oomReports?: OomReports;
   relay: OutputRelay;
   deadline: Deadline;
 }
@@ -57,12 +60,19 @@ export async function watch(s: MonitorSession, created: Created): Promise<Watchi
 function startWatching(
   s: MonitorSession,
   pid: number,
-): Pick<Watching, "cgroup" | "watcher" | "relay"> {
+): Pick<Watching, "cgroup" | "watcher" | "oomReports" | "relay"> {
   const cgroup = memoryCgroupOf(pid);
   const watcher = cgroup ? OomWatcher.open(cgroup) : undefined;
+  const oomReports = cgroup ? new OomReports(s, cgroup.path, pid) : undefined;
   if (watcher) {
-    s.closeWatcher = () => watcher.close();
-    watcher.watch(s.poller, () => writeOomFiles(s.exitFiles));
+    s.closeWatcher = () => {
+      oomReports?.cancel();
+      watcher.close();
+    };
+    watcher.watch(s.poller, () => {
+      writeOomFiles(s.exitFiles);
+      oomReports?.soon();
+    });
   }
   const relay = new OutputRelay(s.poller, s.endpoints!.outputSources());
   s.relay = relay;
@@ -71,7 +81,7 @@ function startWatching(
   if (attach) relay.addSink((stream, data) => attach.broadcast(stream, data), "attach");
   (s.hooks.sinks ?? []).forEach((sink, i) => relay.addSink(sink, `output ${i + 1}`));
   relay.start();
-  return { cgroup, watcher, relay };
+  return { cgroup, watcher, oomReports, relay };
 }
 
 function armTimeout(pid: number, seconds: number): Deadline {

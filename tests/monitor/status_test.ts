@@ -17,8 +17,17 @@ function exit(over: Partial<ContainerExit> = {}): ContainerExit {
     exitCode: 0,
     signal: null,
     timedOut: false,
-    oom: { oomKilled: false, oomKillCount: 0, source: "cgroup" },
-    memory: { peak: 1024, limit: null },
+    oom: { oomKilled: false, oomKillCount: 0, source: "cgroup", finalRead: true, counters: null },
+    oomReports: [],
+    oomReportsSource: "kmsg",
+    memory: {
+      peak: 1024,
+      limit: null,
+      high: null,
+      swapPeak: null,
+      swapLimit: null,
+      pressure: null,
+    },
     cgroup: { version: 2, path: "/a/b", dir: "/sys/fs/cgroup/a/b", mountPoint: "/sys/fs/cgroup" },
     ...over,
   };
@@ -33,7 +42,16 @@ Deno.test("status: a clean exit, with the cgroup and memory figures", () => {
   assert.equal(s.signal, null);
   assert.equal(s.oomKilled, false);
   assert.deepEqual(s.cgroup, { version: 2, path: "/a/b", dir: "/sys/fs/cgroup/a/b" });
-  assert.deepEqual(s.memory, { peakBytes: 1024, limitBytes: null });
+  assert.deepEqual(s.memory, {
+    peakBytes: 1024,
+    limitBytes: null,
+    highBytes: null,
+    swapPeakBytes: null,
+    swapLimitBytes: null,
+    pressure: null,
+  });
+  assert.deepEqual(s.oom.victims, []);
+  assert.equal(s.oom.finalRead, true);
 });
 
 Deno.test("status: a kill by signal is named, an OOM kill counted", () => {
@@ -42,13 +60,23 @@ Deno.test("status: a kill by signal is named, an OOM kill counted", () => {
     exit({
       exitCode: 137,
       signal: 9,
-      oom: { oomKilled: true, oomKillCount: 2, source: "cgroup" },
+      oom: {
+        oomKilled: true,
+        oomKillCount: 2,
+        source: "cgroup",
+        finalRead: true,
+        counters: { oomKill: 2, events: { oom: 2, oom_kill: 2 } },
+      },
     }),
   );
   assert.equal(s.signal, "SIGKILL");
   assert.equal(s.exitCode, 137);
   assert.equal(s.oomKilled, true);
   assert.equal(s.oomKillCount, 2);
+  assert.deepEqual(s.oom.counters, { events: { oom: 2, oom_kill: 2 } });
+  // Counted, but no report came with it: said, not guessed.
+  assert.match(s.oom.victimsSource, /^kmsg: no report named/);
+  assert.equal(s.version, 2);
 });
 
 Deno.test("status: a timeout, no cgroup found, no name", () => {

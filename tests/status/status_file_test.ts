@@ -8,7 +8,7 @@ import {
 } from "../../src/status/exit_files.ts";
 
 const status: ContainerStatus = {
-  version: 1,
+  version: 2,
   cid: "c1",
   name: "n",
   pid: 10,
@@ -21,7 +21,33 @@ const status: ContainerStatus = {
   startedAt: "2026-11-23T05:31:07.000000001+00:00",
   finishedAt: "2026-11-23T05:31:08.000000001+00:00",
   cgroup: { version: 2, path: "/a", dir: "/sys/fs/cgroup/a" },
-  memory: { peakBytes: 1, limitBytes: 2 },
+  memory: {
+    peakBytes: 1,
+    limitBytes: 2,
+    highBytes: null,
+    swapPeakBytes: 0,
+    swapLimitBytes: null,
+    pressure: { some: { avg10: 1.5, avg60: 0.2, total: 12 }, full: null },
+  },
+  oom: {
+    source: "cgroup",
+    finalRead: true,
+    victims: [{
+      pid: 10,
+      comm: "tail",
+      init: true,
+      anonRssBytes: 16384,
+      fileRssBytes: 0,
+      shmemRssBytes: 0,
+      oomCgroup: "/a",
+      constraint: "CONSTRAINT_MEMCG",
+    }],
+    initKilled: true,
+    groupKill: false,
+    globalOom: false,
+    victimsSource: "kmsg",
+    counters: { events: { oom: 1, oom_kill: 1 } },
+  },
 };
 
 Deno.test("status file: JSON that reads back the same, and no temp file left", () => {

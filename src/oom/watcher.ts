@@ -9,6 +9,12 @@
  * kernel bumps the counter before it delivers SIGKILL, so by the time the
  * container is reaped the counter already tells the truth.
  *
+ * Only the container's own cgroup counts. Under systemd the empty scope can
+ * be gone by the final read; then the verdict is what was last read, and
+ * says that the final read was missed (the kernel's OOM reports, read by
+ * the exit phase, may still name the cgroup). An ancestor's counter is never
+ * used: it also counts every sibling's kills.
+ *
  * On v1 the eventfd is signalled when the memory cgroup goes OOM, before the
  * OOM killer has picked and counted its victim: a read at once may find the
  * counter unchanged, and no second event comes for the kill. So an event that
@@ -20,16 +26,24 @@ import { closeQuietly, openRaw } from "../sys/fd.ts";
 import { libc, O_CLOEXEC, O_RDONLY, O_WRONLY } from "../sys/libc.ts";
 import { drainEvents, eventFd, inotifyWatch } from "../sys/notify.ts";
 import type { Poller } from "../sys/poller.ts";
-import { type MemoryCgroup, parentDir } from "./paths.ts";
-import { readOomKill } from "./memory_files.ts";
+import type { MemoryCgroup } from "../cgroup/paths.ts";
+import { type OomCounters, readOomCounters, readOomKill } from "../cgroup/memory_files.ts";
 import { diag } from "../diag.ts";
 
 export interface OomVerdict {
   oomKilled: boolean;
   /** How many processes the kernel OOM-killed in the container's cgroup. */
   oomKillCount: number;
-  /** Where the verdict came from: the cgroup, or its nearest ancestor left when it was gone. */
-  source: "cgroup" | "parent" | "last-seen" | "none";
+  /**
+   * Where the count came from: the cgroup's own counter at the final read;
+   * the kernel's OOM reports naming the cgroup ("kmsg"); the last value read
+   * while the cgroup lived ("last-seen"); or nowhere (no memory controller).
+   */
+  source: "cgroup" | "kmsg" | "last-seen" | "none";
+  /** Whether the final read, after the reap, found the cgroup's counters. */
+  finalRead: boolean;
+  /** The counters at the final read (null when it was missed). */
+  counters: OomCounters | null;
 }
 
 /** When to look again after an event that showed no new kill (ms after the event). */
@@ -38,8 +52,6 @@ const FOLLOW_UP_MS = [5, 25, 100, 400, 1500];
 export class OomWatcher {
   readonly #cg: MemoryCgroup;
   readonly #baseline: number;
-  /** Ancestors with a counter, nearest first, and their counters at open. */
-  readonly #ancestors: { dir: string; baseline: number }[] = [];
   #last: number;
   #fds: number[] = [];
   #poller: Poller | undefined;
@@ -50,15 +62,6 @@ export class OomWatcher {
     this.#cg = cg;
     this.#baseline = baseline;
     this.#last = baseline;
-    // A scope and the cgroup a runtime makes inside it (crun's SCOPE/container)
-    // can both be gone by the final read (systemd removes an empty scope), so
-    // every ancestor below the hierarchy's root is a fallback (the root counts
-    // the whole machine).
-    const below = `${cg.mountPoint}/`;
-    for (let dir = parentDir(cg); dir?.startsWith(below); dir = parentDir({ ...cg, dir })) {
-      const baseline = readOomKill(dir, cg.version);
-      if (baseline !== undefined) this.#ancestors.push({ dir, baseline });
-    }
   }
 
   /**
@@ -153,31 +156,22 @@ export class OomWatcher {
   }
 
   /**
-   * The final verdict, taken after the container has exited and been reaped.
-   * Reads the counter once more; if the cgroup is gone, keeps the last value
-   * seen and consults the nearest ancestor still there, whose v2 counters are
-   * hierarchical.
+   * The final verdict, taken after the container has exited and been reaped:
+   * the counters read once more, or, if the cgroup is gone, the last value
+   * seen while it lived.
    */
   verdict(): OomVerdict {
-    const now = readOomKill(this.#cg.dir, this.#cg.version);
-    if (now !== undefined) {
-      if (now > this.#last) this.#last = now;
-      return this.#result("cgroup");
+    const counters = readOomCounters(this.#cg.dir, this.#cg.version);
+    const now = counters?.oomKill;
+    if (counters === undefined || now === undefined) {
+      return { ...this.#count(), source: "last-seen", finalRead: false, counters: null };
     }
-    for (const a of this.#ancestors) {
-      const p = readOomKill(a.dir, this.#cg.version);
-      if (p === undefined) continue; // gone as well: look further up
-      if (p - a.baseline > this.seen) {
-        this.#last = this.#baseline + (p - a.baseline);
-        return this.#result("parent");
-      }
-      break;
-    }
-    return this.#result("last-seen");
+    if (now > this.#last) this.#last = now;
+    return { ...this.#count(), source: "cgroup", finalRead: true, counters };
   }
 
-  #result(source: OomVerdict["source"]): OomVerdict {
-    return { oomKilled: this.seen > 0, oomKillCount: this.seen, source };
+  #count(): Pick<OomVerdict, "oomKilled" | "oomKillCount"> {
+    return { oomKilled: this.seen > 0, oomKillCount: this.seen };
   }
 
   /** Stops watching and closes the event descriptors. */
