@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists, launchMonitor, waitFor } from "../support/harness.ts";
 import { OOM_ARGS } from "../support/bundle.ts";
-import { tempDir } from "../support/env.ts";
+import { OCIMON_BIN, tempDir } from "../support/env.ts";
+import { memoryCgroupOf } from "../../src/cgroup/paths.ts";
 
 const LIMIT = 16 * 1024 * 1024;
 const RUNS = Number(Deno.env.get("OCIMON_OOM_RUNS") ?? 20);
@@ -98,5 +99,197 @@ Deno.test("SIGKILL from outside is exit 137 without OOMKilled", async () => {
     assert(!exists(join(c.bundle, "oom")));
   } finally {
     await c.cleanup();
+  }
+});
+
+/** The memory cgroup directory of a live process, on v1 or v2. */
+function memoryDirOf(pid: number): string {
+  const cg = memoryCgroupOf(pid);
+  assert(cg, `no memory cgroup for ${pid}`);
+  return cg.dir;
+}
+
+/** The memory hierarchy's mount point on this host (v1 memory or v2). */
+function memoryMount(): string {
+  const cg = memoryCgroupOf("self");
+  assert(cg, "no memory cgroup for the test");
+  return cg.mountPoint;
+}
+
+Deno.test("victims: the init OOM-killed is named in the status file, with its RSS and cgroup", async () => {
+  const c = await launchMonitor({ name: "victim", args: OOM_ARGS, memoryLimit: LIMIT });
+  try {
+    const pid = (await c.sync.next())?.data as number;
+    await c.start();
+    assert.equal(await c.exitCode(), "137");
+    const st = c.status();
+    assert.equal(st.version, 2);
+    assert.equal(st.oomKilled, true);
+    assert.equal(st.oom.victimsSource, "kmsg");
+    assert.equal(st.oom.finalRead, true);
+    const init = st.oom.victims.find((v: { pid: number }) => v.pid === pid);
+    assert(init, `the init ${pid} among ${JSON.stringify(st.oom.victims)}`);
+    assert.equal(init.comm, "sh");
+    assert.equal(init.init, true);
+    assert(init.anonRssBytes > 1048576, `anon RSS ${init.anonRssBytes}`);
+    assert.equal(init.oomCgroup, st.cgroup.path);
+    assert.equal(init.constraint, "CONSTRAINT_MEMCG");
+    assert.equal(st.oom.initKilled, true);
+    assert.equal(st.oom.globalOom, false);
+    assert(st.oom.counters, "the counters at death");
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("victims: a child OOM-killed while the init lives on and exits 0", async () => {
+  const script = `sh -c 'x=0123456789abcdef; while :; do x=$x$x; done'; exit 0`;
+  const c = await launchMonitor({
+    name: "victimchild",
+    args: ["sh", "-c", script],
+    memoryLimit: LIMIT,
+  });
+  try {
+    const pid = (await c.sync.next())?.data as number;
+    await c.start();
+    assert.equal(await c.exitCode(), "0");
+    const st = c.status();
+    assert.equal(
+      st.oomKilled,
+      true,
+      "a child's kill is the container's (the oom files, as conmon)",
+    );
+    assert(exists(join(c.persistDir, "oom")));
+    assert.equal(st.oom.initKilled, false);
+    assert(st.oom.victims.length >= 1, JSON.stringify(st.oom));
+    for (const v of st.oom.victims) {
+      assert.notEqual(v.pid, pid);
+      assert.equal(v.init, false);
+    }
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("victims: a limit on the parent (a pod's) names the parent as the cgroup whose limit was hit", async () => {
+  const pod = `/ocimon-test/pod-${Deno.pid}`;
+  const podDir = join(memoryMount(), pod);
+  Deno.mkdirSync(podDir, { recursive: true });
+  const v2 = exists(join(podDir, "memory.max"));
+  Deno.writeTextFileSync(join(podDir, v2 ? "memory.max" : "memory.limit_in_bytes"), String(LIMIT));
+  const c = await launchMonitor({ name: "podlimit", args: OOM_ARGS, cgroupsPath: `${pod}/ctr` });
+  try {
+    await c.sync.next();
+    await c.start();
+    assert.equal(await c.exitCode(), "137");
+    const st = c.status();
+    assert.equal(st.oomKilled, true);
+    assert.equal(st.cgroup.path, `${pod}/ctr`);
+    assert(st.oom.victims.length >= 1, JSON.stringify(st.oom));
+    assert.equal(st.oom.victims[0].oomCgroup, pod);
+  } finally {
+    await c.cleanup();
+    await waitFor(
+      () => {
+        try {
+          Deno.removeSync(podDir);
+          return true;
+        } catch {
+          return undefined;
+        }
+      },
+      10_000,
+      "the pod cgroup to empty",
+    );
+  }
+});
+
+Deno.test("the neighbour's kill: a sibling OOM-killed, this cgroup removed before its final read: not OOMKilled", async () => {
+  const parent = `/ocimon-test/nb-${Deno.pid}`;
+  for (let round = 1; round <= 3; round++) {
+    const a = await launchMonitor({
+      name: "nba",
+      args: ["sleep", "300"],
+      cgroupsPath: `${parent}/a${round}`,
+    });
+    try {
+      const pid = (await a.sync.next())?.data as number;
+      const dir = memoryDirOf(pid);
+      await a.start();
+      const b = await launchMonitor({
+        name: "nbb",
+        args: OOM_ARGS,
+        memoryLimit: LIMIT,
+        cgroupsPath: `${parent}/b${round}`,
+      });
+      try {
+        await b.sync.next();
+        await b.start();
+        assert.equal(await b.exitCode(), "137");
+        assert.equal(b.status().oomKilled, true);
+      } finally {
+        await b.cleanup();
+      }
+      // Stopped from outside, its cgroup removed the moment it is empty, as
+      // systemd removes an empty scope: racing the monitor's final read.
+      Deno.kill(pid, "SIGKILL");
+      await waitFor(
+        () => {
+          try {
+            Deno.removeSync(dir);
+            return true;
+          } catch {
+            return undefined;
+          }
+        },
+        20_000,
+        "the container's cgroup to empty",
+      );
+      assert.equal(await a.exitCode(), "137");
+      const st = a.status();
+      assert.equal(st.oomKilled, false, `round ${round}: ${JSON.stringify(st.oom)}`);
+      assert.equal(st.oomKillCount, 0);
+      assert.deepEqual(st.oom.victims, []);
+      assert(!exists(join(a.persistDir, "oom")), `round ${round}: no oom file`);
+    } finally {
+      await a.cleanup();
+    }
+  }
+  try {
+    Deno.removeSync(join(memoryMount(), parent));
+  } catch { /* runc removes it on some versions */ }
+});
+
+Deno.test("/dev/kmsg unreadable (no CAP_SYSLOG, dmesg_restrict=1): the counters alone, and why", async () => {
+  const dir = tempDir("nosyslog");
+  const wrapper = join(dir, "ocimon-without-cap-syslog");
+  Deno.writeTextFileSync(
+    wrapper,
+    `#!/bin/sh\nexec setpriv --bounding-set -syslog --inh-caps -syslog ${OCIMON_BIN} "$@"\n`,
+    { mode: 0o755 },
+  );
+  const sysctl = "/proc/sys/kernel/dmesg_restrict";
+  const before = Deno.readTextFileSync(sysctl).trim();
+  Deno.writeTextFileSync(sysctl, "1");
+  const c = await launchMonitor({
+    name: "nokmsg",
+    args: OOM_ARGS,
+    memoryLimit: LIMIT,
+    bin: wrapper,
+  });
+  try {
+    await c.sync.next();
+    await c.start();
+    assert.equal(await c.exitCode(), "137");
+    const st = c.status();
+    assert.equal(st.oomKilled, true, "the verdict stands on the counters");
+    assert(st.oomKillCount >= 1);
+    assert(exists(join(c.persistDir, "oom")));
+    assert.deepEqual(st.oom.victims, []);
+    assert.match(st.oom.victimsSource, /kmsg.*(CAP_SYSLOG|not permitted)/i);
+  } finally {
+    Deno.writeTextFileSync(sysctl, before);
+    await c.cleanup();
+    Deno.removeSync(dir, { recursive: true });
   }
 });
