@@ -59,6 +59,13 @@ Deno.test({
       assert.equal(st.cgroup.version, 2);
       const events = Deno.readTextFileSync(join(st.cgroup.dir, "memory.events"));
       assert.match(events, /oom_group_kill [1-9]/);
+      // The kernel's report: the whole group, every member once, the init among them.
+      assert.equal(st.oom.groupKill, true, JSON.stringify(st.oom));
+      const pids = st.oom.victims.map((v: { pid: number }) => v.pid);
+      assert.equal(new Set(pids).size, pids.length, `each victim once: ${pids}`);
+      assert(st.oom.victims.length >= 2, JSON.stringify(st.oom.victims));
+      assert.equal(st.oom.initKilled, true);
+      assert(st.oom.counters.events.oom_group_kill >= 1);
     } finally {
       await c.cleanup();
     }

@@ -5,8 +5,10 @@
  * (OCIMON_BIN: ocimon, or /usr/bin/conmon, the control) and the runtime are chosen.
  */
 import assert from "node:assert/strict";
-import { ensureRootfs } from "../support/bundle.ts";
-import { MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { ensureRootfs, OOM_ARGS, PODMAN_OOM_MEMORY } from "../support/bundle.ts";
+import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { assertOomVerdicts } from "../support/podman.ts";
+import { OOM_KILL_MESSAGE_ID } from "../../src/oom/describe.ts";
 import { isAlive, run } from "../support/harness.ts";
 
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "osd" });
@@ -135,3 +137,67 @@ Deno.test(`systemd host (${MONITOR_NAME}): output goes to the journal, podman lo
 });
 
 globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
+
+Deno.test(`systemd host (${MONITOR_NAME}): a neighbour's OOM kill is not this container's (podman stop reads OOMKilled=false)`, async () => {
+  // Before: ocimon took machine.slice's counter, which grows with every
+  // sibling's kill, once this container's scope was gone: OOMKilled=true.
+  const a = name("calm");
+  const results: string[] = [];
+  const r = await podman(["run", "-d", "--name", a, ...RUN, "sleep", "300"]);
+  assert.equal(r.code, 0, r.stderr);
+  try {
+    for (let round = 0; round < 2; round++) {
+      const b = name("hog");
+      const hog = await podman(
+        [
+          "run",
+          "--name",
+          b,
+          "--memory",
+          PODMAN_OOM_MEMORY,
+          "--memory-swap",
+          PODMAN_OOM_MEMORY,
+          ...RUN,
+          ...OOM_ARGS,
+        ],
+        120_000,
+      ); // deno-fmt-ignore
+      assert.equal(hog.code, 137, hog.stderr);
+      results.push(
+        (await podman(["inspect", b, "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}"]))
+          .stdout.trim(),
+      );
+      if (!IS_CONMON) await assertOomJournalled(b);
+      await podman(["rm", "-f", "-t", "0", b]);
+    }
+    assertOomVerdicts(results);
+    const stop = await podman(["stop", "-t", "1", a]);
+    assert.equal(stop.code, 0, stop.stderr);
+    const st = await podman(["inspect", a, "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}"]);
+    assert.equal(st.stdout.trim(), "false 137", "the stopped neighbour");
+  } finally {
+    await podman(["rm", "-f", "-t", "0", a]);
+  }
+});
+
+/** ocimon says each OOM kill in the journal, under a MESSAGE_ID of its own. */
+async function assertOomJournalled(container: string) {
+  let out = "";
+  for (let i = 0; i < 50 && !out; i++) {
+    out = (await sh("journalctl", [
+      "--no-pager",
+      "-o",
+      "json",
+      `MESSAGE_ID=${OOM_KILL_MESSAGE_ID}`,
+      `CONTAINER_NAME=${container}`,
+    ])).stdout.trim();
+    if (!out) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert(out, `no OOM kill entry for ${container} in the journal`);
+  const entry = JSON.parse(out.split("\n")[0]);
+  assert.match(
+    entry.MESSAGE,
+    /OOM kill in container .*: .* \(pid \d+, the container's main process/,
+  );
+  assert.equal(entry.SYSLOG_IDENTIFIER, "ocimon");
+}
