@@ -154,3 +154,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    `${runtimeName}: the runtime's init OOM-killed during create is named in the caller's error${why}`,
+  ignore,
+  async fn() {
+    // Limits small enough that the runtime's own init cannot be placed in
+    // the container's cgroup without the kernel killing it.
+    const seen: string[] = [];
+    for (const kib of [256, 512, 1024, 2048]) {
+      const c = await launchMonitor({ name: "createoom", args: ["true"], memoryLimit: kib * 1024 });
+      try {
+        const m = await c.sync.next();
+        const failed = Number(m?.data) === -1;
+        const message = String(m?.message ?? "");
+        seen.push(
+          `${kib} KiB: ${failed ? `failed: ${message.replaceAll("\n", " | ")}` : "created"}`,
+        );
+        if (!failed) {
+          await c.start();
+          continue;
+        }
+        if (/OOM-killed/.test(message)) {
+          assert.match(
+            message,
+            /\nthe kernel OOM-killed .+ \(pid \d+\) while the container was being created: \/ocimon-test\/\S+ reached its memory limit of [\d.]+ MiB; raise the container's memory limit$/,
+          );
+          console.log(seen.join("\n"));
+          return;
+        }
+      } finally {
+        await c.cleanup();
+      }
+    }
+    assert.fail(`no create-time OOM kill at any limit:\n${seen.join("\n")}`);
+  },
+});

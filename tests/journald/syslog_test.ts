@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { launchMonitor, run, sleep } from "../support/harness.ts";
 import { IS_CONMON, MONITOR_NAME } from "../support/env.ts";
+import { OOM_ARGS } from "../support/bundle.ts";
+import { OOM_KILL_MESSAGE_ID } from "../../src/oom/describe.ts";
 
 /** The journal's records from the monitor about this container id. */
 async function records(cid: string): Promise<Record<string, string>[]> {
@@ -44,4 +46,50 @@ Deno.test(`--syslog (${MONITOR_NAME}): a failed create is in the journal, with t
   } finally {
     await c.cleanup();
   }
+});
+
+Deno.test({
+  name: `--syslog (${MONITOR_NAME}): an OOM kill is in the journal under ocimon's MESSAGE_ID` +
+    (IS_CONMON ? " [skipped: conmon says nothing of an OOM kill in the journal]" : ""),
+  ignore: IS_CONMON,
+  async fn() {
+    const c = await launchMonitor({
+      name: "syslog-oom",
+      args: OOM_ARGS,
+      memoryLimit: 16 * 1024 * 1024,
+      extra: ["--syslog"],
+    });
+    try {
+      const pid = Number((await c.sync.next())?.data);
+      await c.start();
+      assert.equal(await c.exitCode(), "137");
+      let entries: Record<string, string>[] = [];
+      for (let i = 0; i < 50 && entries.length === 0; i++) {
+        await run(["journalctl", "--sync"]);
+        const r = await run([
+          "journalctl",
+          "--no-pager",
+          "-o",
+          "json",
+          `MESSAGE_ID=${OOM_KILL_MESSAGE_ID}`,
+          `CONTAINER_ID_FULL=${c.cid}`,
+        ]);
+        entries = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+        if (entries.length === 0) await sleep(100);
+      }
+      assert(entries.length >= 1, "no OOM kill entry in the journal");
+      const e = entries.find((x) => Number(x.OCIMON_VICTIM_PID) === pid) ?? entries[0];
+      assert.equal(e.SYSLOG_IDENTIFIER, "ocimon");
+      assert.equal(e.CONTAINER_NAME, c.cid);
+      assert.equal(e.OCIMON_VICTIM_COMM, "sh");
+      assert.equal(Number(e.PRIORITY), 4);
+      assert.match(
+        e.MESSAGE,
+        new RegExp(`^ocimon ${c.cid.slice(0, 20)} <warn>: OOM kill in container ${c.cid} \\(`),
+      );
+      assert.match(e.MESSAGE, /reached its limit of 16\.0 MiB$/);
+    } finally {
+      await c.cleanup();
+    }
+  },
 });
