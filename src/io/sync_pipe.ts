@@ -71,10 +71,6 @@ export class ParentPipe {
     return new ParentPipe(pipeFdFromEnv(name), apiVersion, exec);
   }
 
-  get present(): boolean {
-    return this.#fd !== undefined;
-  }
-
   /** Sends `data` (a pid, an exit code, or -1) with an optional message. */
   send(data: number, message?: string): void {
     if (this.#fd === undefined) return;

@@ -46,11 +46,6 @@ export function setNonBlocking(fd: number, on = true): void {
   check(libc.fcntl(fd, F_SETFL, BigInt(next)), "fcntl(F_SETFL)");
 }
 
-/** True when `fd` is an open descriptor of this process. */
-export function isOpen(fd: number): boolean {
-  return libc.fcntl(fd, F_GETFD, 0n) >= 0;
-}
-
 /**
  * One read(2) into `buf`. Returns the byte count, 0 at end of file, or -1
  * when a non-blocking descriptor has nothing to read. Retries EINTR.

@@ -172,9 +172,7 @@ export function cstrVector(
 export const EINTR = 4;
 export const EAGAIN = 11;
 export const ECHILD = 10;
-export const ESRCH = 3;
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
-export const O_RDWR = 2;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
