@@ -10,16 +10,11 @@ import { basename } from "./util/path.ts";
 import type { Config } from "./cli/config.ts";
 import { spawn } from "./sys/spawn.ts";
 import { closeQuietly, openRaw } from "./sys/fd.ts";
-import { O_CLOEXEC, O_WRONLY } from "./sys/libc.ts";
+import { O_APPEND, O_CLOEXEC, O_CREAT, O_WRONLY, SIGKILL } from "./sys/libc.ts";
 import { writeFileAtomic } from "./status/atomic_write.ts";
 import { DAEMON_ENV } from "./role.ts";
 import { logFdsEnvEntry } from "./io/log_files.ts";
 import { kill } from "./sys/process.ts";
-
-const SIGKILL = 9;
-
-const O_CREAT = 0o100;
-const O_APPEND = 0o2000;
 
 /** Set by bin/ocimon: how to start ocimon again when running from source. */
 export const SELF_ENV = "_OCIMON_SELF";

@@ -6,7 +6,8 @@
  */
 import { join } from "../util/path.ts";
 import { closeQuietly } from "../sys/fd.ts";
-import { acceptConnection, listenUnix, receiveFd, SOCK_STREAM } from "../sys/socket.ts";
+import { SOCK_STREAM } from "../sys/libc.ts";
+import { acceptConnection, listenUnix, receiveFd } from "../sys/socket.ts";
 import { enableOnlcr } from "../sys/tty.ts";
 
 export class ConsoleSocket {

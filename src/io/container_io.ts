@@ -14,6 +14,7 @@ import {
   setNonBlocking,
   trySetPipeSize,
 } from "../sys/fd.ts";
+import { EIO } from "../sys/libc.ts";
 import { diag, diagOnce, errorText } from "../diag.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
 import type { Stream } from "./k8s_file.ts";
@@ -83,7 +84,6 @@ export interface OutputSource {
   tty?: boolean;
 }
 
-const EIO = 5;
 /** How long to wait before looking at a hung-up terminal again (as conmon). */
 const TTY_HUP_RETRY_MS = 100;
 /**

@@ -31,7 +31,7 @@
 import { STDIO_BUF_SIZE } from "./container_io.ts";
 import type { Stream } from "./k8s_file.ts";
 import { JournalClient } from "../sys/libsystemd.ts";
-import { strerror } from "../sys/libc.ts";
+import { EAGAIN, EINTR, strerror } from "../sys/libc.ts";
 
 /** What the entries say about the container (from the command line). */
 export interface JournalFields {
@@ -186,8 +186,6 @@ export const QUEUE_MAX_BYTES = 4 * 1024 * 1024;
 const PATIENCE = 10;
 /** Once the journal counts as not reading, entries are dropped unsent for this long. */
 export const DROP_PAUSE_MS = 5000;
-const EAGAIN = 11;
-const EINTR = 4;
 
 /** The sink: container output to the journal. */
 export class JournaldLog {

@@ -20,15 +20,8 @@ import {
   setNonBlocking,
   writeAll,
 } from "../../src/sys/fd.ts";
-import { O_CLOEXEC, O_WRONLY } from "../../src/sys/libc.ts";
-import {
-  connectUnix,
-  recvSome,
-  SHUT_WR,
-  shutdownSocket,
-  SOCK_SEQPACKET,
-  socketPair,
-} from "../../src/sys/socket.ts";
+import { O_CLOEXEC, O_CREAT, O_WRONLY, SHUT_WR, SOCK_SEQPACKET } from "../../src/sys/libc.ts";
+import { connectUnix, recvSome, shutdownSocket, socketPair } from "../../src/sys/socket.ts";
 import { tryWait, type WaitResult } from "../../src/sys/process.ts";
 import { makeBundle } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
@@ -66,8 +59,6 @@ export async function probeMonitor(monitor = MONITOR) {
   };
 }
 export type MonitorInfo = Awaited<ReturnType<typeof probeMonitor>>;
-
-const O_CREAT = 0o100;
 
 /** Go's exec.Cmd keeps the last of duplicate variables (os/exec dedupEnv). */
 function dedupEnv(env: string[]): string[] {
