@@ -15,6 +15,7 @@ import { protectFromOomKiller, runToCompletion } from "./runtime/oci_runtime.ts"
 import { writeAll } from "./sys/fd.ts";
 import { signalName } from "./sys/process.ts";
 import type { ContainerStatus } from "./status/status_file.ts";
+import type { Stream } from "./io/stream.ts";
 
 /** The first of runc, crun found on PATH. */
 export function findRuntime(): string | undefined {
@@ -119,7 +120,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (parsed.action !== "monitor") return 1;
   const cfg = parsed.config;
   protectFromOomKiller();
-  const terminal = (stream: "stdout" | "stderr", data: Uint8Array) =>
+  const terminal = (stream: Stream, data: Uint8Array) =>
     writeAll(stream === "stdout" ? 1 : 2, data.slice());
   const result = await monitorContainer(cfg, {
     sinks: [terminal],

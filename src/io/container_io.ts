@@ -1,8 +1,8 @@
 /**
  * The container's stdio pipes: created before the runtime starts, read on
  * the poller, and fanned out to sinks (log drivers, attach clients, the
- * terminal in `ocimon run`). Reads are 8192 bytes, as conmon's
- * STDIO_BUF_SIZE, so partial-line splits in the log match conmon's.
+ * terminal in `ocimon run`). Reads are STDIO_BUF_SIZE bytes (stream.ts), as
+ * conmon's, so partial-line splits in the log match conmon's.
  *
  * @module
  */
@@ -17,9 +17,8 @@ import {
 import { EIO } from "../sys/libc.ts";
 import { diag, diagOnce, errorText } from "../diag.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
-import type { Stream } from "./k8s_file.ts";
+import { STDIO_BUF_SIZE, type Stream } from "./stream.ts";
 
-export const STDIO_BUF_SIZE = 8192;
 /**
  * The container's stdout and stderr pipes hold 256 KiB, four times the
  * default: a container that floods its output is then read in runs of up to

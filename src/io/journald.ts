@@ -28,8 +28,7 @@
  *
  * @module
  */
-import { STDIO_BUF_SIZE } from "./container_io.ts";
-import type { Stream } from "./k8s_file.ts";
+import { STDIO_BUF_SIZE, type Stream } from "./stream.ts";
 import { JournalClient } from "../sys/libsystemd.ts";
 import { EAGAIN, EINTR, strerror } from "../sys/libc.ts";
 

@@ -26,8 +26,7 @@ import {
 } from "../sys/libc.ts";
 import { rfc3339Nano } from "../sys/time.ts";
 import { diag } from "../diag.ts";
-
-export type Stream = "stdout" | "stderr";
+import type { Stream } from "./stream.ts";
 
 const NL = 0x0a;
 const encoder = new TextEncoder();

@@ -7,7 +7,7 @@ import type { Config } from "../cli/config.ts";
 import { diag } from "../diag.ts";
 import type { OutputSink } from "./container_io.ts";
 import { K8sFileLog } from "./k8s_file.ts";
-import type { Stream } from "./k8s_file.ts";
+import type { Stream } from "./stream.ts";
 import { setCloexec } from "../sys/fd.ts";
 
 /** Set in the monitor proper's environment: its k8s-file logs' descriptors, in order. */

@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { JournaldLog, JournalEntryFields, JournalLineSplitter } from "../../src/io/journald.ts";
 import type { JournalClient } from "../../src/sys/libsystemd.ts";
-import { STDIO_BUF_SIZE } from "../../src/io/container_io.ts";
-import type { Stream } from "../../src/io/k8s_file.ts";
+import { STDIO_BUF_SIZE, type Stream } from "../../src/io/stream.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
