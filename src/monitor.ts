@@ -274,7 +274,7 @@ async function recover(cfg: Config, p: Progress, err: unknown): Promise<MonitorR
   }
   p.sync?.close();
   if (reaper) {
-    await reaper.drain(1000);
+    await reaper.reapRemaining(1000);
     reaper.stop();
   }
   return { ok: false, message };
@@ -507,7 +507,7 @@ async function superviseContainer(
 
   // Output that comes after the exit files (a writer that outlives the
   // container) still goes to the logs while we wait for our last children.
-  await reaper.drain(1000);
+  await reaper.reapRemaining(1000);
   await guarded("closing the container's output", () => relay.stop());
   await guarded("closing the logs", async () => {
     await logSinks.settle();
@@ -558,7 +558,7 @@ async function superviseContainer(
     if (endpoints?.master !== undefined) closeQuietly(endpoints.master);
     poller.close();
     forward.forEach((off) => off());
-    await reaper.drain(2000);
+    await reaper.reapRemaining(2000);
     // As conmon: the exit command (podman's cleanup) runs even when create failed.
     await runExitCommandOnce();
     reaper.stop();

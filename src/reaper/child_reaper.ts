@@ -84,7 +84,7 @@ export class ChildReaper {
    * so that nothing ocimon started outlives it as a zombie. Returns true when
    * no child remains.
    */
-  async drain(timeoutMs: number): Promise<boolean> {
+  async reapRemaining(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!this.reap()) {
       if (Date.now() >= deadline) return false;

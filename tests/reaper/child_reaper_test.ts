@@ -27,7 +27,7 @@ Deno.test("children and orphans alike are reaped; no zombie remains", async () =
     const ppid = Deno.readTextFileSync(`/proc/${orphan}/stat`).split(") ")[1].split(" ")[1];
     assert.equal(Number(ppid), Deno.pid, "the orphan was reparented to the subreaper");
     assert.deepEqual(await reaper.wait(orphan), { pid: orphan, code: 0, signal: 0 });
-    assert.equal(await reaper.drain(1000), true, "nothing left");
+    assert.equal(await reaper.reapRemaining(1000), true, "nothing left");
     assert.throws(() => Deno.statSync(`/proc/${orphan}`), "the orphan is not a zombie");
   } finally {
     reaper.stop();
@@ -38,7 +38,7 @@ Deno.test("a status reaped before anyone asked is kept for later", async () => {
   const reaper = new ChildReaper().start();
   try {
     const pid = spawn({ path: "/bin/sh", argv: ["sh", "-c", "exit 9"], env: [] });
-    await reaper.drain(2000);
+    await reaper.reapRemaining(2000);
     assert.deepEqual(reaper.status(pid), { pid, code: 9, signal: 0 });
     assert.deepEqual(await reaper.wait(pid), { pid, code: 9, signal: 0 });
   } finally {
