@@ -22,6 +22,7 @@ import {
 import { memoryCgroupVersion, OCIMON_BIN, RUNTIME } from "../tests/support/env.ts";
 import { MonitorCgroup } from "../tests/support/monitor_cgroup.ts";
 import { MIN_MONITOR_CGROUP_MIB } from "../src/cgroup/monitor_limit.ts";
+import { which } from "../src/util/which.ts";
 import { Crio, probeMonitor } from "../tests/crio/driver.ts";
 import { type Figure, median, percentile, printTable, type Row } from "./bench/report.ts";
 import { processCpuSeconds, processMemory } from "./bench/proc.ts";
@@ -539,7 +540,7 @@ async function cgroupPeak() {
   const n = QUICK ? 3 : 8;
   const script = "seq 1 20000; sleep 0.3; exit 0";
   for (const runtime of ["runc", "crun"]) {
-    const path = which(runtime);
+    const path = which(runtime, Deno.env.get("PATH") ?? "");
     if (!path) continue;
     let unsupported = "";
     const peaks = await alternate(n, async (m) => {
@@ -587,15 +588,6 @@ async function cgroupPeak() {
       `ocimon accepts ≥ ${MIN_MONITOR_CGROUP_MIB}`,
     );
   }
-}
-
-function which(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
-    } catch { /* next */ }
-  }
-  return undefined;
 }
 
 const SECTIONS: Record<string, () => Promise<void>> = {

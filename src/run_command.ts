@@ -16,18 +16,12 @@ import { writeAll } from "./sys/fd.ts";
 import { signalName } from "./sys/process.ts";
 import type { ContainerStatus } from "./status/status_file.ts";
 import type { Stream } from "./io/stream.ts";
+import { which } from "./util/which.ts";
 
 /** The first of runc, crun found on PATH. */
-export function findRuntime(): string | undefined {
-  for (const name of ["runc", "crun"]) {
-    for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
-      const p = join(dir || ".", name);
-      try {
-        if (Deno.statSync(p).isFile) return p;
-      } catch { /* next */ }
-    }
-  }
-  return undefined;
+function findRuntime(): string | undefined {
+  const searchPath = Deno.env.get("PATH") ?? "/usr/bin:/bin";
+  return which("runc", searchPath) ?? which("crun", searchPath);
 }
 
 function formatBytes(n: number | null): string {

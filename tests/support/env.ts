@@ -7,22 +7,20 @@
  * @module
  */
 import { join, resolve } from "node:path";
+import { which } from "../../src/util/which.ts";
 
 export const REPO = resolve(new URL("../..", import.meta.url).pathname);
 
 export const OCIMON_BIN = resolve(Deno.env.get("OCIMON_BIN") ?? join(REPO, "bin/ocimon"));
 
-function which(name: string): string {
-  if (name.includes("/")) return name;
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
-    } catch { /* next */ }
-  }
-  throw new Error(`${name} not found on PATH`);
+/** Where `name` is on this process's PATH; throws if it is nowhere. */
+export function onPath(name: string): string {
+  const path = which(name, Deno.env.get("PATH") ?? "");
+  if (path === undefined) throw new Error(`${name} not found on PATH`);
+  return path;
 }
 
-export const RUNTIME = which(Deno.env.get("OCIMON_TEST_RUNTIME") ?? "runc");
+export const RUNTIME = onPath(Deno.env.get("OCIMON_TEST_RUNTIME") ?? "runc");
 
 /** A fresh directory for one test, removed by the returned cleanup. */
 export function tempDir(prefix: string): string {
