@@ -12,16 +12,14 @@ import { spawn } from "./sys/spawn.ts";
 import { closeQuietly, openRaw } from "./sys/fd.ts";
 import { O_APPEND, O_CLOEXEC, O_CREAT, O_WRONLY, SIGKILL } from "./sys/libc.ts";
 import { writeFileAtomic } from "./status/atomic_write.ts";
-import { DAEMON_ENV } from "./role.ts";
-import { logFdsEnvEntry } from "./io/log_files.ts";
+import { debugLogPath, monitorEnvironment, selfLauncher } from "./env.ts";
 import { kill } from "./sys/process.ts";
 
-/** Set by bin/ocimon: how to start ocimon again when running from source. */
-export const SELF_ENV = "_OCIMON_SELF";
-
-/** The argv prefix that starts this same ocimon again. */
-export function selfCommand(): string[] {
-  const launcher = Deno.env.get(SELF_ENV);
+/**
+ * The argv prefix that starts this same ocimon again: `launcher` (bin/ocimon,
+ * when running from source) if there is one.
+ */
+export function selfCommand(launcher: string | undefined): string[] {
   if (launcher) return [launcher];
   const exe = Deno.execPath();
   // `deno run src/main.ts` by hand: a compiled binary is its own command.
@@ -39,13 +37,12 @@ export function selfCommand(): string[] {
 
 /** Starts the monitor proper and records its pid. Returns the launcher's exit code. */
 export function daemonize(cfg: Config, argv: readonly string[], logFds: number[] = []): number {
-  const self = selfCommand();
+  const self = selfCommand(selfLauncher());
   const passthrough = cfg.logDrivers.some((d) => d.kind === "passthrough");
-  const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
-  env.push(`${DAEMON_ENV}=1`, logFdsEnvEntry(logFds));
-  // OCIMON_DEBUG_LOG names a file for the daemon's diagnostics, which
+  const env = monitorEnvironment(logFds);
+  // OCIMON_DEBUG_LOG names a file for the monitor's diagnostics, which
   // otherwise go to /dev/null with the rest of its stdio (as conmon's).
-  const debugLog = Deno.env.get("OCIMON_DEBUG_LOG");
+  const debugLog = debugLogPath();
   const errFd = debugLog
     ? openRaw(debugLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
     : undefined;

@@ -6,7 +6,7 @@
  * @module
  */
 import { parseCommandLine, UsageError } from "./cli/parse.ts";
-import { isDaemon } from "./role.ts";
+import { isMonitorProcess } from "./env.ts";
 import { diag, errorText } from "./diag.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -38,7 +38,11 @@ async function main(argv: string[]): Promise<number> {
     toSyslog = (m) => log.send(LOG_ERR, m);
   }
   let logFiles: number[] | undefined;
-  if (!isDaemon()) {
+  if (isMonitorProcess()) {
+    const { inheritLogFiles } = await import("./io/log_sinks.ts");
+    const { takeLogFds } = await import("./env.ts");
+    logFiles = inheritLogFiles(takeLogFds());
+  } else {
     if (cfg.logDrivers.some((d) => d.kind === "journald")) {
       // Checked before anything is made: a host without libsystemd gets one line.
       const { JournalClient } = await import("./sys/libsystemd.ts");
@@ -75,8 +79,13 @@ async function main(argv: string[]): Promise<number> {
       if (!(err instanceof LogSetupError)) throw err;
       return fatal(err.message);
     }
-    const { waitOnStartPipe, ParentPipe, SYNC_PIPE_ENV } = await import("./io/sync_pipe.ts");
-    waitOnStartPipe(cfg.execAttach);
+    const { waitOnStartPipe, ParentPipe } = await import("./io/sync_pipe.ts");
+    const { forgetVariable, pipeFdFromEnv, START_PIPE_ENV, SYNC_PIPE_ENV } = await import(
+      "./env.ts"
+    );
+    waitOnStartPipe(pipeFdFromEnv(START_PIPE_ENV), cfg.execAttach);
+    // Closed: no later reader (the monitor) may take a reused number for it.
+    if (!cfg.execAttach) forgetVariable(START_PIPE_ENV);
     // Where the caller has placed us by now: too little memory there fails
     // here, with a message for the caller, not later as a silent OOM kill.
     const { monitorCgroupTooSmall } = await import("./cgroup/monitor_limit.ts");

@@ -23,13 +23,8 @@ import {
   type StdioPipes,
 } from "./io/container_io.ts";
 import { loadLogDrivers, type LogSinks, openLogSinks } from "./io/log_sinks.ts";
-import {
-  ATTACH_PIPE_ENV,
-  ParentPipe,
-  pipeFdFromEnv,
-  START_PIPE_ENV,
-  SYNC_PIPE_ENV,
-} from "./io/sync_pipe.ts";
+import { ParentPipe } from "./io/sync_pipe.ts";
+import { ATTACH_PIPE_ENV, pipeFdFromEnv, START_PIPE_ENV, SYNC_PIPE_ENV } from "./env.ts";
 import { AttachServer } from "./io/attach.ts";
 import { ControlFifos } from "./io/ctl_fifos.ts";
 import { ConsoleSocket } from "./io/console_socket.ts";

@@ -17,11 +17,12 @@ import { signalName } from "./sys/process.ts";
 import type { ContainerStatus } from "./status/status_file.ts";
 import type { Stream } from "./io/stream.ts";
 import { which } from "./util/which.ts";
+import { searchPath } from "./env.ts";
 
 /** The first of runc, crun found on PATH. */
 function findRuntime(): string | undefined {
-  const searchPath = Deno.env.get("PATH") ?? "/usr/bin:/bin";
-  return which("runc", searchPath) ?? which("crun", searchPath);
+  const dirs = searchPath();
+  return which("runc", dirs) ?? which("crun", dirs);
 }
 
 function formatBytes(n: number | null): string {

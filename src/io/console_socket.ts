@@ -9,13 +9,14 @@ import { closeQuietly } from "../sys/fd.ts";
 import { SOCK_STREAM } from "../sys/libc.ts";
 import { acceptConnection, listenUnix, receiveFd } from "../sys/socket.ts";
 import { enableOnlcr } from "../sys/tty.ts";
+import { tmpDir } from "../env.ts";
 
 export class ConsoleSocket {
   readonly path: string;
   #fd: number;
 
   constructor() {
-    const dir = Deno.env.get("TMPDIR") || "/tmp";
+    const dir = tmpDir();
     const name = `ocimon-term.${crypto.randomUUID().slice(0, 12)}`;
     this.path = join(dir, name);
     this.#fd = listenUnix(dir, name, SOCK_STREAM, 128);
