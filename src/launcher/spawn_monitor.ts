@@ -1,25 +1,26 @@
 /**
- * Daemonizing without fork: the launcher re-executes ocimon as the monitor
- * proper, in a new session with stdio on /dev/null, writes that process's
- * pid to --conmon-pidfile and exits 0. The caller's pipes (sync, attach) are
- * inherited by number, as they would be across conmon's fork.
+ * The launcher's last step, daemonizing without fork: it re-executes ocimon
+ * as the monitor, in a new session with stdio on /dev/null, writes the
+ * monitor's pid to --conmon-pidfile and exits 0. The caller's pipes (sync,
+ * attach) and the open logs are inherited by number, as they would be
+ * across conmon's fork.
  *
  * @module
  */
-import { basename } from "./util/path.ts";
-import type { Config } from "./cli/config.ts";
-import { spawn } from "./sys/spawn.ts";
-import { closeQuietly, openRaw } from "./sys/fd.ts";
-import { O_APPEND, O_CLOEXEC, O_CREAT, O_WRONLY, SIGKILL } from "./sys/libc.ts";
-import { writeFileAtomic } from "./status/atomic_write.ts";
-import { debugLogPath, monitorEnvironment, selfLauncher } from "./env.ts";
-import { kill } from "./sys/process.ts";
+import { basename } from "../util/path.ts";
+import type { Config } from "../cli/config.ts";
+import { spawn } from "../sys/spawn.ts";
+import { closeQuietly, openRaw } from "../sys/fd.ts";
+import { O_APPEND, O_CLOEXEC, O_CREAT, O_WRONLY, SIGKILL } from "../sys/libc.ts";
+import { writeFileAtomic } from "../status/atomic_write.ts";
+import { debugLogPath, monitorEnvironment, selfLauncher } from "../env.ts";
+import { kill } from "../sys/process.ts";
 
 /**
  * The argv prefix that starts this same ocimon again: `launcher` (bin/ocimon,
  * when running from source) if there is one.
  */
-export function selfCommand(launcher: string | undefined): string[] {
+function selfCommand(launcher: string | undefined): string[] {
   if (launcher) return [launcher];
   const exe = Deno.execPath();
   // `deno run src/main.ts` by hand: a compiled binary is its own command.
@@ -35,8 +36,8 @@ export function selfCommand(launcher: string | undefined): string[] {
   return [exe];
 }
 
-/** Starts the monitor proper and records its pid. Returns the launcher's exit code. */
-export function daemonize(cfg: Config, argv: readonly string[], logFds: number[] = []): number {
+/** Starts the monitor and records its pid. Returns the launcher's exit status. */
+export function spawnMonitor(cfg: Config, argv: readonly string[], logFds: number[]): number {
   const self = selfCommand(selfLauncher());
   const passthrough = cfg.logDrivers.some((d) => d.kind === "passthrough");
   const env = monitorEnvironment(logFds);
@@ -61,7 +62,7 @@ export function daemonize(cfg: Config, argv: readonly string[], logFds: number[]
     try {
       writeFileAtomic(cfg.conmonPidfile, String(pid));
     } catch (err) {
-      // Checked writable before (main.ts); if that changed since, the monitor
+      // Checked writable before (preflight.ts); if that changed since, the monitor
       // must not go on without the caller knowing its pid.
       kill(pid, SIGKILL);
       console.error(`ocimon: cannot write the conmon pidfile ${cfg.conmonPidfile}: ${err}`);
