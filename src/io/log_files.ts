@@ -3,10 +3,9 @@
  * cannot be opened (a missing directory, a read-only filesystem, a path
  * outside --log-allowlist-dir) is one clear line and exit 1 from the
  * launcher, before the runtime runs and before any socket or FIFO exists.
- * The launcher opens the k8s-file logs and the monitor proper inherits the
+ * The launcher opens the k8s-file logs and the monitor inherits the
  * descriptors by number (as conmon's fork would), named in its environment
- * (src/env.ts). This
- * module is the launcher's: the monitor proper does not load it.
+ * (src/env.ts). This module is the launcher's: the monitor does not load it.
  *
  * @module
  */
