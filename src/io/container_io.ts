@@ -91,7 +91,7 @@ const TTY_HUP_RETRY_MS = 100;
  * the exit file says "done"; a slow sink gets that long to take it (a 256 KiB
  * pipe of short lines is ~40,000 journal entries: 1-2 s for a busy journald,
  * and 500 ms here once cut the tail off a flood). A sink that does not read
- * at all gives up sooner on its own (journald: src/io/journald.ts).
+ * at all gives up sooner on its own (journald: src/io/journald/delivery.ts).
  */
 export const DRAIN_TIME_LIMIT_MS = 10_000;
 

@@ -12,7 +12,7 @@
  *    opened) and given a send timeout, SEND_TIMEOUT_MS: a later send waits
  *    for a slow journal as conmon's does, but never longer than that, and
  *    returns -EAGAIN instead. What to do then is the caller's choice
- *    (src/io/journald.ts).
+ *    (src/io/journald/delivery.ts).
  *
  * @module
  */
