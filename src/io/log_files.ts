@@ -12,6 +12,7 @@
 import type { Config } from "../cli/config.ts";
 import { basename, dirname, join } from "../util/path.ts";
 import { closeQuietly } from "../sys/fd.ts";
+import { exists } from "../util/fs.ts";
 import { SysError } from "../sys/libc.ts";
 import { openK8sLogFile } from "./k8s_file.ts";
 import { k8sLogPaths } from "./log_sinks.ts";
@@ -58,15 +59,6 @@ export function removeCreatedLogs(created: string[]): void {
     try {
       Deno.removeSync(path);
     } catch { /* gone already: nothing to leave behind */ }
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { K8sFileLog, K8sLineFormatter, openK8sLogFile } from "../../src/io/k8s_file.ts";
 import type { Stream } from "../../src/io/stream.ts";
 import { closeQuietly } from "../../src/sys/fd.ts";
+import { exists } from "../../src/util/fs.ts";
 import { CreateWatch } from "../support/inotify.ts";
 import { rfc3339Nano } from "../../src/sys/time.ts";
 
@@ -211,15 +212,6 @@ function fullDevice(dir: string): string {
 
 function lines(path: string): string[] {
   return Deno.readTextFileSync(path).split("\n").filter(Boolean).map((l) => l.replace(/^\S+ /, ""));
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function umask(): number {

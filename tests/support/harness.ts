@@ -13,6 +13,8 @@ import { tryWait, type WaitResult } from "../../src/sys/process.ts";
 import { type BundleOptions, makeBundle } from "./bundle.ts";
 import { OCIMON_BIN, RUNTIME, tempDir } from "./env.ts";
 
+export { exists } from "../../src/util/fs.ts";
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` every 10 ms until it returns a value or `ms` passes. */
@@ -31,15 +33,6 @@ export function readIfExists(path: string): string | undefined {
     return Deno.readTextFileSync(path);
   } catch {
     return undefined;
-  }
-}
-
-export function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
