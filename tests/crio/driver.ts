@@ -25,7 +25,7 @@ import { connectUnix, recvSome, shutdownSocket, socketPair } from "../../src/sys
 import { tryWait, type WaitResult } from "../../src/sys/process.ts";
 import { makeBundle } from "../support/bundle.ts";
 import { OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
-import { readIfExists, sleep, waitFor } from "../support/harness.ts";
+import { readIfExists, readToEnd, sleep, waitFor } from "../support/harness.ts";
 
 export const MONITOR = Deno.env.get("OCIMON_CRIO_MONITOR") || OCIMON_BIN;
 
@@ -87,20 +87,6 @@ function asFile(fd: number, write = false): Deno.FsFile {
   const f = Deno.openSync(`/proc/self/fd/${fd}`, write ? { write: true } : { read: true });
   closeQuietly(fd);
   return f;
-}
-
-async function readToEnd(f: Deno.FsFile): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
-  try {
-    for (let n; (n = await f.read(buf)) !== null;) parts.push(buf.slice(0, n));
-  } finally {
-    f.close();
-  }
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
-  return out;
 }
 
 /** Go's exec.Cmd.Wait: the process has exited and its output pipes reached EOF. */

@@ -166,8 +166,7 @@ export class MonitoredContainer {
   /** Waits for the process we started (the launcher, or the monitor with --sync). */
   async waitLauncher(ms = 30_000): Promise<WaitResult> {
     this.launcher = await waitFor(() => tryWait(this.launcherPid), ms, "the launcher to exit");
-    this.launcherStderr = new TextDecoder().decode(await readAll(this.errFile));
-    this.errFile.close();
+    this.launcherStderr = new TextDecoder().decode(await readToEnd(this.errFile));
     return this.launcher;
   }
 
@@ -299,10 +298,20 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   return c;
 }
 
-async function readAll(f: Deno.FsFile): Promise<Uint8Array> {
+/** Reads `f` to its end, then closes it. */
+export async function readToEnd(f: Deno.FsFile): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const buf = new Uint8Array(65536);
-  for (let n; (n = await f.read(buf)) !== null;) parts.push(buf.slice(0, n));
+  try {
+    for (let n; (n = await f.read(buf)) !== null;) parts.push(buf.slice(0, n));
+  } finally {
+    f.close();
+  }
+  return concat(parts);
+}
+
+/** The byte strings one after the other. */
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) (out.set(p, o), (o += p.length));
