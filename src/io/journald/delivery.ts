@@ -18,12 +18,14 @@
 import { EAGAIN, EINTR, strerror } from "../../sys/libc.ts";
 import { MESSAGE_EQ, messageField } from "./entry_fields.ts";
 
-/** How entries reach the journal (entry_sender.ts): staged, then sent. */
+/** How entries reach the journal (entry_sender.ts): each send is 0, or a negative errno. */
 export interface Sender {
-  stage(message: Uint8Array, priority: number, partial: boolean): void;
-  stageField(field: Uint8Array<ArrayBuffer>, priority: number, partial: boolean): void;
-  /** Sends the staged entry once: 0, or a negative errno. */
-  send(): number;
+  /** Sends an entry once (`message` is copied). */
+  sendMessage(message: Uint8Array, priority: number, partial: boolean): number;
+  /** Sends an entry once, its MESSAGE field given (entry_fields.ts messageField). */
+  sendField(field: Uint8Array<ArrayBuffer>, priority: number, partial: boolean): number;
+  /** Sends the last entry again. */
+  resend(): number;
   /** The first send: `field` stays untouched until it settles. */
   connect(field: Uint8Array<ArrayBuffer>, priority: number, partial: boolean): Promise<number>;
 }
@@ -79,10 +81,9 @@ export class JournalDelivery {
   /** One entry (`message` is a view, valid during the call only). */
   entry(message: Uint8Array, priority: number, partial: boolean): void {
     if (!this.#live) return this.#enqueue(message, priority, partial);
-    const tries = this.#admit();
-    if (tries === 0) return;
-    this.#sender.stage(message, priority, partial);
-    this.#send(tries);
+    let tries = PATIENCE;
+    if (this.#pausedUntil > 0 && (tries = this.#afterPause()) === 0) return;
+    this.#finish(this.#sender.sendMessage(message, priority, partial), tries);
   }
 
   /**
@@ -108,12 +109,10 @@ export class JournalDelivery {
   }
 
   /**
-   * How many sends an entry may take: PATIENCE, or one after a pause (it
-   * tells whether the journal reads again); 0 while paused (then it is
-   * dropped here).
+   * While the journal counts as not reading: 0, the entry dropped unsent;
+   * once the pause is over, 1: one send tells whether it reads again.
    */
-  #admit(): number {
-    if (this.#pausedUntil === 0) return PATIENCE;
+  #afterPause(): number {
     if (Date.now() < this.#pausedUntil) {
       this.#drop(this.#dropReason);
       return 0;
@@ -122,22 +121,23 @@ export class JournalDelivery {
     return 1;
   }
 
-  /** Sends the staged entry, waiting for a slow journal at most `tries` sends long. */
-  #send(tries: number): void {
-    let r = this.#sender.send();
+  /**
+   * After an entry's first send (result `r`): sends it again while the
+   * journal is slow, `tries` sends in all at most, and accounts for the end.
+   */
+  #finish(r: number, tries: number): void {
     // A signal (SIGCHLD at the container's exit) interrupts a waiting send:
     // send again. conmon never sees EINTR (it takes signals through a signalfd).
     for (let i = 0; i < 100 && (r === -EINTR || (r === -EAGAIN && --tries > 0)); i++) {
-      r = this.#sender.send();
+      r = this.#sender.resend();
     }
     this.#result(r);
   }
 
   #sendWaiting(e: Waiting): void {
-    const tries = this.#admit();
-    if (tries === 0) return;
-    this.#sender.stageField(e.field, e.priority, e.partial);
-    this.#send(tries);
+    let tries = PATIENCE;
+    if (this.#pausedUntil > 0 && (tries = this.#afterPause()) === 0) return;
+    this.#finish(this.#sender.sendField(e.field, e.priority, e.partial), tries);
   }
 
   /** Accounts for a send's result. */

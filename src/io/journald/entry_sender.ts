@@ -5,8 +5,8 @@
  * writes only MESSAGE's pointer and length: the monitor may run without
  * V8's optimizing tiers, and per-entry work counts.
  *
- * An entry is staged, then sent (send() again to retry it); what to do
- * with the result is the caller's choice (delivery.ts).
+ * An entry is sent once, then again with resend() if need be; what to do
+ * with each result is the caller's choice (delivery.ts).
  *
  * @module
  */
@@ -22,36 +22,39 @@ export class EntrySender {
   #words: Uint32Array[] = [];
   #iovPointers: Deno.PointerValue[] = [];
   #counts: number[] = [];
-  /** The MESSAGE field of a staged entry, reused: "MESSAGE=" and the message bytes. */
+  /** The MESSAGE field of sendMessage(), reused: "MESSAGE=" and the message bytes. */
   #message = withPrefix(new Uint8Array(MESSAGE_EQ.length + 2 * STDIO_BUF_SIZE));
   #messagePtr = pointer(this.#message);
-  /** The array of the staged entry. */
-  #staged = 0;
+  /** The array of the entry last sent. */
+  #last = 0;
 
   constructor(fields: JournalEntryFields, client: JournalClient) {
     this.#fields = fields;
     this.#client = client;
   }
 
-  /** Stages `message` (copied: the view may go once this returns). */
-  stage(message: Uint8Array, priority: number, partial: boolean): void {
+  /**
+   * Sends an entry of `message` (copied: the view may go once this returns)
+   * once: 0, or a negative errno.
+   */
+  sendMessage(message: Uint8Array, priority: number, partial: boolean): number {
     const size = MESSAGE_EQ.length + message.length;
     if (this.#message.length < size) {
       this.#message = withPrefix(new Uint8Array(size));
       this.#messagePtr = pointer(this.#message);
     }
     this.#message.set(message, MESSAGE_EQ.length);
-    this.#point(this.#messagePtr, size, priority, partial);
+    return this.#send(this.#messagePtr, size, priority, partial);
   }
 
-  /** Stages a MESSAGE field of its own (entry_fields.ts messageField), untouched until sent. */
-  stageField(field: Uint8Array<ArrayBuffer>, priority: number, partial: boolean): void {
-    this.#point(pointer(field), field.length, priority, partial);
+  /** Sends an entry of a MESSAGE field of its own (entry_fields.ts messageField), the same way. */
+  sendField(field: Uint8Array<ArrayBuffer>, priority: number, partial: boolean): number {
+    return this.#send(pointer(field), field.length, priority, partial);
   }
 
-  /** Sends the staged entry once: 0, or a negative errno. */
-  send(): number {
-    const k = this.#staged;
+  /** Sends the last entry again (its message untouched since). */
+  resend(): number {
+    const k = this.#last;
     return this.#client.sendv(this.#iovPointers[k], this.#counts[k]);
   }
 
@@ -60,27 +63,26 @@ export class EntrySender {
    * must stay untouched until the promise settles.
    */
   connect(field: Uint8Array<ArrayBuffer>, priority: number, partial: boolean): Promise<number> {
-    const k = this.#slot(priority, partial);
+    const k = 2 * priority + (partial ? 1 : 0);
     // A copy: the array stays untouched while the worker thread reads it.
-    const iov = this.#iovs[k]!.slice();
+    const iov = (this.#iovs[k] ?? this.#make(k, priority, partial)).slice();
     iov[0] = pointer(field);
     iov[1] = BigInt(field.length);
     return this.#client.connect(iov, this.#counts[k]);
   }
 
-  #point(message: bigint, size: number, priority: number, partial: boolean): void {
-    const k = this.#slot(priority, partial);
-    const iov = this.#iovs[k]!;
+  #send(message: bigint, size: number, priority: number, partial: boolean): number {
+    const k = 2 * priority + (partial ? 1 : 0);
+    const iov = this.#iovs[k] ?? this.#make(k, priority, partial);
     iov[0] = message;
     iov[1] = 0n;
     this.#words[k][2] = size; // little-endian: the low word of iov[1]
-    this.#staged = k;
+    this.#last = k;
+    return this.#client.sendv(this.#iovPointers[k], this.#counts[k]);
   }
 
-  /** The array for entries of this priority and partialness (slots 0, 1: MESSAGE), made once. */
-  #slot(priority: number, partial: boolean): number {
-    const k = 2 * priority + (partial ? 1 : 0);
-    if (this.#iovs[k]) return k;
+  /** The array `k` for entries of this priority and partialness (slots 0, 1: MESSAGE). */
+  #make(k: number, priority: number, partial: boolean): BigUint64Array<ArrayBuffer> {
     const rest = this.#fields.rest(priority, partial);
     const iov = new BigUint64Array(2 * (rest.length + 1));
     rest.forEach((f, i) => {
@@ -91,7 +93,7 @@ export class EntrySender {
     this.#words[k] = new Uint32Array(iov.buffer);
     this.#iovPointers[k] = Deno.UnsafePointer.of(iov);
     this.#counts[k] = rest.length + 1;
-    return k;
+    return iov;
   }
 }
 

@@ -20,17 +20,18 @@ const ECONNREFUSED = 111;
 /** Records each send; `answer` gives each send's result (the first send's too). */
 class ScriptedSender implements Sender {
   sends: string[] = [];
-  #staged = "";
+  #last = "";
   constructor(readonly answer: (message: string) => number) {}
-  stage(message: Uint8Array): void {
-    this.#staged = dec.decode(message);
+  sendMessage(message: Uint8Array): number {
+    this.#last = dec.decode(message);
+    return this.resend();
   }
-  stageField(field: Uint8Array<ArrayBuffer>): void {
-    this.#staged = dec.decode(field.subarray(MESSAGE_EQ.length));
+  sendField(field: Uint8Array<ArrayBuffer>): number {
+    return this.sendMessage(field.subarray(MESSAGE_EQ.length));
   }
-  send(): number {
-    this.sends.push(this.#staged);
-    return this.answer(this.#staged);
+  resend(): number {
+    this.sends.push(this.#last);
+    return this.answer(this.#last);
   }
   connect(field: Uint8Array<ArrayBuffer>): Promise<number> {
     const m = dec.decode(field.subarray(MESSAGE_EQ.length));
