@@ -1,9 +1,11 @@
 /**
- * The monitor's diagnostics: every "what went wrong" goes through diag(), so
- * that there is one place to send it. By default a line on stderr (which the
- * daemon points at /dev/null, or at OCIMON_DEBUG_LOG); addDiagSink() adds
- * more destinations (syslog). A diagnostic never throws: reporting a fault
- * must not become another one.
+ * ocimon's diagnostics: every "what went wrong" goes through diag(), so
+ * that there is one place to send it. By default a line on stderr (which,
+ * in the monitor the launcher starts, is /dev/null or OCIMON_DEBUG_LOG);
+ * addDiagSink() adds more destinations, useSyslog() the system log. A
+ * diagnostic never throws: reporting a fault must not become another one.
+ * Why ocimon fails, with exit status 1, is said by fatal() (or usageFailure()
+ * for a bad command line).
  *
  * @module
  */
@@ -38,6 +40,37 @@ export function diagOnce(key: string, message: string): void {
 /** Sends every later diagnostic to `sink` as well. */
 export function addDiagSink(sink: DiagSink): void {
   sinks.push(sink);
+}
+
+/** With --syslog: where a failure is also said, at error priority. */
+let failureSink: DiagSink | undefined;
+
+/**
+ * --syslog, as conmon's (podman always passes it): diagnostics also go to
+ * the system log, a failure (fatal()) at error priority, the rest as warnings.
+ */
+export async function useSyslog(cid: string, name?: string): Promise<void> {
+  const { Syslog, LOG_ERR, LOG_WARNING } = await import("./sys/syslog.ts");
+  // Structured records (an OOM kill's) carry the container's id and name.
+  const log = new Syslog(cid, undefined, undefined, {
+    CONTAINER_ID_FULL: cid,
+    ...(name ? { CONTAINER_NAME: name } : {}),
+  });
+  addDiagSink((m, fields) => log.send(LOG_WARNING, m, fields));
+  failureSink = (m) => log.send(LOG_ERR, m);
+}
+
+/** Says why ocimon fails (stderr, and the system log with --syslog); returns exit status 1. */
+export function fatal(message: string): number {
+  console.error(`ocimon: ${message}`);
+  failureSink?.(message);
+  return 1;
+}
+
+/** Says what is wrong with the command line, and where the options are; returns exit status 1. */
+export function usageFailure(message: string): number {
+  console.error(`ocimon: ${message}\nTry 'ocimon --help' for the list of options.`);
+  return 1;
 }
 
 /** An error's message, for a diagnostic line (no stack). */

@@ -1,13 +1,21 @@
 /**
- * ocimon's entry point: parse, validate, then either launch the monitor as a
- * daemon (the default, as conmon) or be the monitor (--sync, or the daemon).
- * Heavy modules load lazily so that the launcher stays cheap.
+ * ocimon's entry point: which of its jobs this process does.
+ *  - `ocimon run BUNDLE`: one container in the foreground (run_command.ts);
+ *  - --help, --version;
+ *  - otherwise conmon's command line, and this process is either the
+ *    launcher the caller started, which checks what it can before anything
+ *    is made (launcher/preflight.ts), then starts the monitor and exits, as
+ *    conmon forks (launcher/spawn_monitor.ts), or with --sync becomes the
+ *    monitor itself; or the monitor the launcher started (src/env.ts says
+ *    which). The monitor watches the container to its end (monitor.ts).
+ * Modules load lazily so that the launcher stays cheap.
  *
  * @module
  */
 import { parseCommandLine, UsageError } from "./cli/parse.ts";
-import { isDaemon } from "./role.ts";
-import { diag, errorText } from "./diag.ts";
+import type { Config } from "./cli/config.ts";
+import { isMonitorProcess, takeLogFds } from "./env.ts";
+import { diag, errorText, fatal, usageFailure, useSyslog } from "./diag.ts";
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "run") {
@@ -18,7 +26,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseCommandLine(argv);
   } catch (err) {
-    return reportUsageError(err);
+    if (!(err instanceof UsageError)) throw err;
+    return usageFailure(err.message);
   }
   if (parsed.action !== "monitor") {
     const { helpText, versionText } = await import("./cli/help.ts");
@@ -28,77 +37,27 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = parsed.config;
-  if (cfg.syslog) {
-    // As conmon's --syslog (podman always passes it): diagnostics also go to
-    // the system log, a failure at error priority, the rest as warnings.
-    const { Syslog, LOG_ERR, LOG_WARNING } = await import("./sys/syslog.ts");
-    const { addDiagSink } = await import("./diag.ts");
-    const log = new Syslog(cfg.cid, undefined, undefined, {
-      CONTAINER_ID_FULL: cfg.cid,
-      ...(cfg.name ? { CONTAINER_NAME: cfg.name } : {}),
-    });
-    addDiagSink((m, fields) => log.send(LOG_WARNING, m, fields));
-    toSyslog = (m) => log.send(LOG_ERR, m);
+  if (cfg.syslog) await useSyslog(cfg.cid, cfg.name);
+  if (isMonitorProcess()) {
+    const { inheritLogFiles } = await import("./io/log_sinks.ts");
+    return await monitor(cfg, inheritLogFiles(takeLogFds()));
   }
-  let logFiles: number[] | undefined;
-  if (!isDaemon()) {
-    if (cfg.logDrivers.some((d) => d.kind === "journald")) {
-      // Checked before anything is made: a host without libsystemd gets one line.
-      const { JournalClient } = await import("./sys/libsystemd.ts");
-      try {
-        JournalClient.open();
-      } catch (err) {
-        return fatal((err as Error).message);
-      }
-    }
-    if (cfg.conmonPidfile) {
-      // Checked before anything runs: a pidfile we cannot write fails here,
-      // with nothing created (conmon finds out only after it forked).
-      const { checkWritable } = await import("./status/atomic_write.ts");
-      const problem = checkWritable(cfg.conmonPidfile);
-      if (problem) {
-        console.error(`ocimon: cannot write the conmon pidfile ${cfg.conmonPidfile}: ${problem}`);
-        return 1;
-      }
-    }
-    if (cfg.cgroup) {
-      const { joinCgroup } = await import("./cgroup/join.ts");
-      try {
-        joinCgroup(cfg.cgroup);
-      } catch (err) {
-        return reportUsageError(err);
-      }
-    }
-    // Then the logs, as conmon: a log that cannot be used costs nothing but a message.
-    const { openLogFiles, LogSetupError, removeCreatedLogs } = await import("./io/log_files.ts");
-    const createdLogs: string[] = [];
-    try {
-      logFiles = openLogFiles(cfg, createdLogs);
-    } catch (err) {
-      if (!(err instanceof LogSetupError)) throw err;
-      return fatal(err.message);
-    }
-    const { waitOnStartPipe, ParentPipe, SYNC_PIPE_ENV } = await import("./io/sync_pipe.ts");
-    waitOnStartPipe(cfg.execAttach);
-    // Where the caller has placed us by now: too little memory there fails
-    // here, with a message for the caller, not later as a silent OOM kill.
-    const { monitorCgroupTooSmall } = await import("./cgroup/monitor_limit.ts");
-    const tooSmall = monitorCgroupTooSmall();
-    if (tooSmall) {
-      removeCreatedLogs(createdLogs);
-      console.error(`ocimon: ${tooSmall}`);
-      ParentPipe.fromEnv(SYNC_PIPE_ENV, cfg.apiVersion, cfg.exec).send(-1, tooSmall);
-      return 1;
-    }
-    if (!cfg.sync) {
-      const { daemonize } = await import("./daemon.ts");
-      return daemonize(cfg, argv, logFiles);
-    }
+  const { preflight } = await import("./launcher/preflight.ts");
+  const checked = await preflight(cfg);
+  if ("exitCode" in checked) return checked.exitCode;
+  if (!cfg.sync) {
+    const { spawnMonitor } = await import("./launcher/spawn_monitor.ts");
+    return spawnMonitor(cfg, argv, checked.logFiles);
   }
+  return await monitor(cfg, checked.logFiles);
+}
 
+/** Be the monitor: watch the container to its end; its exit code is ours. */
+async function monitor(cfg: Config, logFiles: number[] | undefined): Promise<number> {
   const { protectFromOomKiller } = await import("./runtime/oci_runtime.ts");
   protectFromOomKiller();
   if (cfg.sync && cfg.conmonPidfile) {
+    // --sync: the launcher is the monitor, and the pid to record its own.
     const { writeFileAtomic } = await import("./status/atomic_write.ts");
     writeFileAtomic(cfg.conmonPidfile, String(Deno.pid));
   }
@@ -106,22 +65,6 @@ async function main(argv: string[]): Promise<number> {
   const result = await monitorContainer(cfg, { logFiles });
   if (!result.ok) return fatal(result.message.trimEnd());
   return result.status.exitCode;
-}
-
-/** With --syslog: where a failure is also said. */
-let toSyslog: ((message: string) => void) | undefined;
-
-/** Says why the monitor fails (stderr, and the system log with --syslog); exit status 1. */
-function fatal(message: string): number {
-  console.error(`ocimon: ${message}`);
-  toSyslog?.(message);
-  return 1;
-}
-
-function reportUsageError(err: unknown): number {
-  if (!(err instanceof UsageError)) throw err;
-  console.error(`ocimon: ${err.message}\nTry 'ocimon --help' for the list of options.`);
-  return 1;
 }
 
 if (import.meta.main) {

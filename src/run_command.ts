@@ -15,18 +15,14 @@ import { protectFromOomKiller, runToCompletion } from "./runtime/oci_runtime.ts"
 import { writeAll } from "./sys/fd.ts";
 import { signalName } from "./sys/process.ts";
 import type { ContainerStatus } from "./status/status_file.ts";
+import type { Stream } from "./io/stream.ts";
+import { which } from "./util/which.ts";
+import { searchPath } from "./env.ts";
 
 /** The first of runc, crun found on PATH. */
-export function findRuntime(): string | undefined {
-  for (const name of ["runc", "crun"]) {
-    for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
-      const p = join(dir || ".", name);
-      try {
-        if (Deno.statSync(p).isFile) return p;
-      } catch { /* next */ }
-    }
-  }
-  return undefined;
+function findRuntime(): string | undefined {
+  const dirs = searchPath();
+  return which("runc", dirs) ?? which("crun", dirs);
 }
 
 function formatBytes(n: number | null): string {
@@ -138,7 +134,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (parsed.action !== "monitor") return 1;
   const cfg = parsed.config;
   protectFromOomKiller();
-  const terminal = (stream: "stdout" | "stderr", data: Uint8Array) =>
+  const terminal = (stream: Stream, data: Uint8Array) =>
     writeAll(stream === "stdout" ? 1 : 2, data.slice());
   const result = await monitorContainer(cfg, {
     sinks: [terminal],

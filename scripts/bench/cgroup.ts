@@ -7,11 +7,11 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { memoryCgroupVersion } from "../../tests/support/env.ts";
 import { isAlive, launchMonitor, run, sleep } from "../../tests/support/harness.ts";
 import { MonitorCgroup } from "../../tests/support/monitor_cgroup.ts";
 import { MIN_MONITOR_CGROUP_MIB } from "../../src/cgroup/monitor_limit.ts";
+import { which } from "../../src/util/which.ts";
 import { alternate } from "./alternate.ts";
 import { addRow, type Bench, monitorArgs } from "./context.ts";
 
@@ -19,7 +19,7 @@ export async function cgroupPeak(b: Bench) {
   const n = b.quick ? 3 : 8;
   const script = "seq 1 20000; sleep 0.3; exit 0";
   for (const runtime of ["runc", "crun"]) {
-    const path = which(runtime);
+    const path = which(runtime, Deno.env.get("PATH") ?? "");
     if (!path) continue;
     let unsupported = "";
     const peaks = await alternate(n, async (m) => {
@@ -68,13 +68,4 @@ export async function cgroupPeak(b: Bench) {
       `ocimon accepts ≥ ${MIN_MONITOR_CGROUP_MIB}`,
     );
   }
-}
-
-function which(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
-    } catch { /* next */ }
-  }
-  return undefined;
 }

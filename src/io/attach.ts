@@ -23,16 +23,9 @@ import { join } from "../util/path.ts";
 import { closeQuietly, setNonBlocking, writeSome } from "../sys/fd.ts";
 import { type Poller, POLLERR, POLLHUP, POLLIN, POLLOUT } from "../sys/poller.ts";
 import { diag, diagOnce, errorText } from "../diag.ts";
-import {
-  acceptConnection,
-  listenUnix,
-  recvSome,
-  SHUT_RD,
-  SHUT_WR,
-  shutdownSocket,
-  SOCK_SEQPACKET,
-} from "../sys/socket.ts";
-import type { Stream } from "./k8s_file.ts";
+import { SHUT_RD, SHUT_WR, SOCK_SEQPACKET } from "../sys/libc.ts";
+import { acceptConnection, listenUnix, recvSome, shutdownSocket } from "../sys/socket.ts";
+import type { Stream } from "./stream.ts";
 
 export const STDOUT_PIPE = 2;
 export const STDERR_PIPE = 3;

@@ -6,15 +6,17 @@
  */
 import { join } from "../util/path.ts";
 import { closeQuietly } from "../sys/fd.ts";
-import { acceptConnection, listenUnix, receiveFd, SOCK_STREAM } from "../sys/socket.ts";
+import { SOCK_STREAM } from "../sys/libc.ts";
+import { acceptConnection, listenUnix, receiveFd } from "../sys/socket.ts";
 import { enableOnlcr } from "../sys/tty.ts";
+import { tmpDir } from "../env.ts";
 
 export class ConsoleSocket {
   readonly path: string;
   #fd: number;
 
   constructor() {
-    const dir = Deno.env.get("TMPDIR") || "/tmp";
+    const dir = tmpDir();
     const name = `ocimon-term.${crypto.randomUUID().slice(0, 12)}`;
     this.path = join(dir, name);
     this.#fd = listenUnix(dir, name, SOCK_STREAM, 128);

@@ -1,8 +1,8 @@
 /**
  * The container's stdio pipes: created before the runtime starts, read on
  * the poller, and fanned out to sinks (log drivers, attach clients, the
- * terminal in `ocimon run`). Reads are 8192 bytes, as conmon's
- * STDIO_BUF_SIZE, so partial-line splits in the log match conmon's.
+ * terminal in `ocimon run`). Reads are STDIO_BUF_SIZE bytes (stream.ts), as
+ * conmon's, so partial-line splits in the log match conmon's.
  *
  * @module
  */
@@ -14,11 +14,11 @@ import {
   setNonBlocking,
   trySetPipeSize,
 } from "../sys/fd.ts";
+import { EIO } from "../sys/libc.ts";
 import { diag, diagOnce, errorText } from "../diag.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
-import type { Stream } from "./k8s_file.ts";
+import { STDIO_BUF_SIZE, type Stream } from "./stream.ts";
 
-export const STDIO_BUF_SIZE = 8192;
 /**
  * The container's stdout and stderr pipes hold 256 KiB, four times the
  * default: a container that floods its output is then read in runs of up to
@@ -83,7 +83,6 @@ export interface OutputSource {
   tty?: boolean;
 }
 
-const EIO = 5;
 /** How long to wait before looking at a hung-up terminal again (as conmon). */
 const TTY_HUP_RETRY_MS = 100;
 /**
@@ -92,7 +91,7 @@ const TTY_HUP_RETRY_MS = 100;
  * the exit file says "done"; a slow sink gets that long to take it (a 256 KiB
  * pipe of short lines is ~40,000 journal entries: 1-2 s for a busy journald,
  * and 500 ms here once cut the tail off a flood). A sink that does not read
- * at all gives up sooner on its own (journald: src/io/journald.ts).
+ * at all gives up sooner on its own (journald: src/io/journald/delivery.ts).
  */
 export const DRAIN_TIME_LIMIT_MS = 10_000;
 

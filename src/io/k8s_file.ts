@@ -12,15 +12,22 @@
  * @module
  */
 import { closeQuietly, openRaw } from "../sys/fd.ts";
-import { errno, libc, O_CLOEXEC, O_WRONLY, strerror } from "../sys/libc.ts";
+import {
+  EINTR,
+  errno,
+  libc,
+  O_APPEND,
+  O_CLOEXEC,
+  O_CREAT,
+  O_TRUNC,
+  O_WRONLY,
+  SEEK_CUR,
+  strerror,
+} from "../sys/libc.ts";
 import { rfc3339Nano } from "../sys/time.ts";
 import { diag } from "../diag.ts";
+import type { Stream } from "./stream.ts";
 
-export type Stream = "stdout" | "stderr";
-
-const O_CREAT = 0o100;
-const O_APPEND = 0o2000;
-const O_TRUNC = 0o1000;
 const NL = 0x0a;
 const encoder = new TextEncoder();
 
@@ -85,8 +92,6 @@ export function openK8sLogFile(path: string): number {
 }
 
 const LOG_MODE = 0o640;
-const EINTR = 4;
-const SEEK_CUR = 1;
 const NEWLINE = new Uint8Array([NL]);
 
 /**

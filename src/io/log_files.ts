@@ -3,18 +3,19 @@
  * cannot be opened (a missing directory, a read-only filesystem, a path
  * outside --log-allowlist-dir) is one clear line and exit 1 from the
  * launcher, before the runtime runs and before any socket or FIFO exists.
- * The launcher opens the k8s-file logs and the monitor proper inherits the
- * descriptors by number (as conmon's fork would), named in LOG_FDS_ENV. This
- * module is the launcher's: the monitor proper does not load it.
+ * The launcher opens the k8s-file logs and the monitor inherits the
+ * descriptors by number (as conmon's fork would), named in its environment
+ * (src/env.ts). This module is the launcher's: the monitor does not load it.
  *
  * @module
  */
 import type { Config } from "../cli/config.ts";
 import { basename, dirname, join } from "../util/path.ts";
 import { closeQuietly } from "../sys/fd.ts";
+import { exists } from "../util/fs.ts";
 import { SysError } from "../sys/libc.ts";
 import { openK8sLogFile } from "./k8s_file.ts";
-import { k8sLogPaths, LOG_FDS_ENV } from "./log_sinks.ts";
+import { k8sLogPaths } from "./log_sinks.ts";
 
 /** A log that cannot be used: the message is the one line the caller sees. */
 export class LogSetupError extends Error {
@@ -61,15 +62,6 @@ export function removeCreatedLogs(created: string[]): void {
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * --log-allowlist-dir: the log must lie in one of the directories or below,
  * compared after resolving symlinks in both (the log's own name too, if it
@@ -103,9 +95,4 @@ function checkAllowed(path: string, dirs: readonly string[]): void {
       })`,
     );
   }
-}
-
-/** The environment entry that hands the descriptors to the monitor proper. */
-export function logFdsEnvEntry(fds: readonly number[]): string {
-  return `${LOG_FDS_ENV}=${fds.join(",")}`;
 }

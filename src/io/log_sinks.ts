@@ -7,11 +7,8 @@ import type { Config } from "../cli/config.ts";
 import { diag } from "../diag.ts";
 import type { OutputSink } from "./container_io.ts";
 import { K8sFileLog } from "./k8s_file.ts";
-import type { Stream } from "./k8s_file.ts";
+import type { Stream } from "./stream.ts";
 import { setCloexec } from "../sys/fd.ts";
-
-/** Set in the monitor proper's environment: its k8s-file logs' descriptors, in order. */
-export const LOG_FDS_ENV = "_OCIMON_LOG_FDS";
 
 /** The k8s-file log paths, in --log-path order. */
 export function k8sLogPaths(cfg: Config): string[] {
@@ -19,16 +16,13 @@ export function k8sLogPaths(cfg: Config): string[] {
 }
 
 /**
- * In the monitor proper: the descriptors the launcher opened (log_files.ts),
- * made close-on-exec again so that no runtime inherits them. Undefined when
- * the launcher handed none over (then the logs are opened here).
+ * In the monitor: the descriptors the launcher opened (log_files.ts) and
+ * handed over (src/env.ts takeLogFds), made close-on-exec again so that no
+ * runtime inherits them. Undefined when the launcher handed none over (then
+ * the logs are opened here).
  */
-export function inheritLogFiles(): number[] | undefined {
-  const value = Deno.env.get(LOG_FDS_ENV);
-  if (value === undefined) return undefined;
-  Deno.env.delete(LOG_FDS_ENV);
-  const fds = value === "" ? [] : value.split(",").map(Number);
-  for (const fd of fds) setCloexec(fd, true);
+export function inheritLogFiles(fds: number[] | undefined): number[] | undefined {
+  for (const fd of fds ?? []) setCloexec(fd, true);
   return fds;
 }
 
@@ -73,13 +67,13 @@ export async function loadLogDrivers(cfg: Config): Promise<LoadedDrivers> {
 
 /**
  * The sinks for the configured drivers. `fds` are the k8s-file logs already
- * open (log_files.ts), in order: by default those the launcher handed over,
- * else the files are opened here. `loaded` are the drivers loadLogDrivers()
- * loaded. Throws if a log cannot be opened.
+ * open (log_files.ts, inheritLogFiles()), in order; without them the files
+ * are opened here. `loaded` are the drivers loadLogDrivers() loaded. Throws
+ * if a log cannot be opened.
  */
 export function openLogSinks(
   cfg: Config,
-  fds: readonly number[] | undefined = inheritLogFiles(),
+  fds: readonly number[] | undefined,
   loaded: LoadedDrivers = {},
   say: (message: string) => void = diag,
 ): LogSinks {

@@ -21,13 +21,20 @@
  * @module
  */
 import { join } from "../util/path.ts";
-import { EAGAIN, EINTR, errno, libc, strerror } from "../sys/libc.ts";
+import {
+  EAGAIN,
+  EINTR,
+  errno,
+  libc,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  SOCK_DGRAM,
+  strerror,
+} from "../sys/libc.ts";
 import { closeQuietly } from "../sys/fd.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
-import { bindUnix, SOCK_DGRAM, sockaddrUn, unixSocket } from "../sys/socket.ts";
+import { bindUnix, sockaddrUn, unixSocket } from "../sys/socket.ts";
 
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
 /** conmon's CONN_SOCK_BUF_SIZE: the largest notification read. */
 const BUF_SIZE = 32768;
 /** Notifications waiting for a host socket that will not take them, at most. */

@@ -1,43 +1,26 @@
 /**
  * The pipes podman and CRI-O hand to their monitor by fd number in the
- * environment: `_OCI_SYNCPIPE` (we report the container pid, or the error,
- * and for exec the exit code), `_OCI_STARTPIPE` (we block on it until the
- * caller has put us in our cgroup) and `_OCI_ATTACHPIPE` (exec --exec-attach).
+ * environment (named in src/env.ts): the sync pipe (we report the container
+ * pid, or the error, and for exec the exit code), the start pipe (we block
+ * on it until the caller has put us in our cgroup) and the attach pipe
+ * (exec --exec-attach).
  *
  * @module
  */
 import { closeQuietly, readSome, setCloexec, writeAll } from "../sys/fd.ts";
 import { diag } from "../diag.ts";
-
-export const SYNC_PIPE_ENV = "_OCI_SYNCPIPE";
-export const START_PIPE_ENV = "_OCI_STARTPIPE";
-export const ATTACH_PIPE_ENV = "_OCI_ATTACHPIPE";
-
-/** The fd number an environment variable names, or undefined. */
-export function pipeFdFromEnv(name: string): number | undefined {
-  const raw = Deno.env.get(name);
-  if (raw === undefined || raw === "") return undefined;
-  const fd = Number(raw);
-  if (!Number.isInteger(fd) || fd < 0) {
-    throw new Error(`${name}=${raw} is not a file descriptor number`);
-  }
-  return fd;
-}
+import { pipeFdFromEnv } from "../env.ts";
 
 /**
- * Blocks until the caller writes to (or closes) the start pipe. The caller
- * uses the pause to move us into the container's cgroup. An attached exec
- * session uses the pipe a second time (to say "attached, go on"), so then it
- * stays open; otherwise it is closed and forgotten, so that no later reader
- * (the daemon) takes a recycled fd number for it.
+ * Blocks until the caller writes to (or closes) the start pipe `fd`. The
+ * caller uses the pause to move us into the container's cgroup. An attached
+ * exec session uses the pipe a second time (to say "attached, go on"), so
+ * then it stays open; otherwise it is closed.
  */
-export function waitOnStartPipe(keepOpen: boolean): void {
-  const fd = pipeFdFromEnv(START_PIPE_ENV);
+export function waitOnStartPipe(fd: number | undefined, keepOpen: boolean): void {
   if (fd === undefined) return;
   readSome(fd, new Uint8Array(8192));
-  if (keepOpen) return;
-  closeQuietly(fd);
-  Deno.env.delete(START_PIPE_ENV);
+  if (!keepOpen) closeQuietly(fd);
 }
 
 /**
@@ -67,12 +50,9 @@ export class ParentPipe {
     if (fd !== undefined) setCloexec(fd, true);
   }
 
+  /** The pipe the variable `name` (src/env.ts) names, if it names one. */
   static fromEnv(name: string, apiVersion: number, exec = false): ParentPipe {
     return new ParentPipe(pipeFdFromEnv(name), apiVersion, exec);
-  }
-
-  get present(): boolean {
-    return this.#fd !== undefined;
   }
 
   /** Sends `data` (a pid, an exit code, or -1) with an optional message. */

@@ -7,7 +7,8 @@
  */
 import type { ContainerEndpoints } from "../io/endpoints.ts";
 import { closeChildEnds } from "../io/container_io.ts";
-import { ATTACH_PIPE_ENV, ParentPipe, pipeFdFromEnv, START_PIPE_ENV } from "../io/sync_pipe.ts";
+import { ParentPipe } from "../io/sync_pipe.ts";
+import { ATTACH_PIPE_ENV, pipeFdFromEnv, START_PIPE_ENV } from "../env.ts";
 import { createArgv, execArgv } from "../runtime/runtime_args.ts";
 import { readPidFile, spawnChild } from "../runtime/oci_runtime.ts";
 import { memoryCgroupOf } from "../cgroup/paths.ts";

@@ -8,7 +8,7 @@ import type { ChildReaper } from "../reaper/child_reaper.ts";
 import { getOomScoreAdj, setOomScoreAdj } from "../sys/process.ts";
 import { spawn, type SpawnOptions } from "../sys/spawn.ts";
 import type { WaitResult } from "../sys/process.ts";
-import { runtimeEnv } from "./runtime_args.ts";
+import { childEnvironment } from "../env.ts";
 
 /** The oom_score_adj we had before lowering ours; children get it back. */
 let inheritedOomScoreAdj: string | undefined;
@@ -32,7 +32,7 @@ export function spawnChild(opts: Omit<SpawnOptions, "path" | "env"> & { env?: st
   const restore = inheritedOomScoreAdj !== undefined && inheritedOomScoreAdj !== "-1000";
   if (restore) setOomScoreAdj(inheritedOomScoreAdj!);
   try {
-    return spawn({ ...opts, path: opts.argv[0], env: opts.env ?? runtimeEnv() });
+    return spawn({ ...opts, path: opts.argv[0], env: opts.env ?? childEnvironment() });
   } finally {
     if (restore) setOomScoreAdj("-1000");
   }

@@ -56,13 +56,3 @@ export function startArgv(runtime: string, runtimeArgs: string[], cid: string): 
 export function deleteArgv(runtime: string, runtimeArgs: string[], cid: string): string[] {
   return [runtime, ...runtimeArgs, "delete", "--force", cid];
 }
-
-/** Variables of ours that must not reach the runtime or the container. */
-const PRIVATE_ENV = /^(_OCI_SYNCPIPE|_OCI_STARTPIPE|_OCI_ATTACHPIPE|_OCIMON_[A-Z_]*)=/;
-
-/** Our environment, less what is ours alone, as `KEY=value` strings. */
-export function runtimeEnv(): string[] {
-  return Object.entries(Deno.env.toObject())
-    .map(([k, v]) => `${k}=${v}`)
-    .filter((kv) => !PRIVATE_ENV.test(kv));
-}

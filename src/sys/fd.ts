@@ -4,7 +4,17 @@
  *
  * @module
  */
-import { check, EAGAIN, EINTR, errno, libc, O_CLOEXEC, O_NONBLOCK, SysError } from "./libc.ts";
+import {
+  check,
+  EAGAIN,
+  EINTR,
+  errno,
+  F_DUPFD_CLOEXEC,
+  libc,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  SysError,
+} from "./libc.ts";
 
 const F_GETFD = 1;
 const F_SETFD = 2;
@@ -44,11 +54,6 @@ export function setNonBlocking(fd: number, on = true): void {
   const flags = check(libc.fcntl(fd, F_GETFL, 0n), "fcntl(F_GETFL)");
   const next = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
   check(libc.fcntl(fd, F_SETFL, BigInt(next)), "fcntl(F_SETFL)");
-}
-
-/** True when `fd` is an open descriptor of this process. */
-export function isOpen(fd: number): boolean {
-  return libc.fcntl(fd, F_GETFD, 0n) >= 0;
 }
 
 /**
@@ -98,8 +103,6 @@ export function openRaw(path: string, flags: number, mode = 0o644): number {
   const p = new TextEncoder().encode(path + "\0");
   return check(libc.open(p, flags, mode), "open", path);
 }
-
-const F_DUPFD_CLOEXEC = 1030;
 
 /** A close-on-exec duplicate of `fd`. */
 export function dupCloexec(fd: number): number {

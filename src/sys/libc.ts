@@ -169,13 +169,44 @@ export function cstrVector(
   return { vec, keep };
 }
 
+// The kernel's numbers that more than one module uses, each written here
+// once (Linux, x86-64 and arm64). A number one wrapper alone needs (a prctl
+// option, a posix_spawn flag) stays private to that wrapper.
+
+// errno
 export const EINTR = 4;
-export const EAGAIN = 11;
+export const EIO = 5;
 export const ECHILD = 10;
-export const ESRCH = 3;
+export const EAGAIN = 11;
+
+// open(2) flags; lseek(2)
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
-export const O_RDWR = 2;
+export const O_CREAT = 0o100;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
 export const O_NONBLOCK = 0o4000;
+export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
+export const SEEK_CUR = 1;
+
+// fcntl(2)
+export const F_DUPFD_CLOEXEC = 1030;
+
+// signals
 export const SIGKILL = 9;
+export const SIGSTOP = 19;
+
+// sockets
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;

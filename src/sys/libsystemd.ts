@@ -12,11 +12,11 @@
  *    opened) and given a send timeout, SEND_TIMEOUT_MS: a later send waits
  *    for a slow journal as conmon's does, but never longer than that, and
  *    returns -EAGAIN instead. What to do then is the caller's choice
- *    (src/io/journald.ts).
+ *    (src/io/journald/delivery.ts).
  *
  * @module
  */
-import { libc } from "./libc.ts";
+import { AF_UNIX, libc, SOCK_DGRAM, SOL_SOCKET } from "./libc.ts";
 
 /** The soname every systemd host has (package libsystemd0). */
 export const LIBSYSTEMD = "libsystemd.so.0";
@@ -36,11 +36,8 @@ const SYMBOLS = {
 /** How long one send may wait for a journal that does not read. */
 export const SEND_TIMEOUT_MS = 500;
 
-const SOL_SOCKET = 1;
 const SO_TYPE = 3;
 const SO_SNDTIMEO = 21;
-const SOCK_DGRAM = 2;
-const AF_UNIX = 1;
 
 /** One journal connection: entries go as iovec arrays of "FIELD=value" byte strings. */
 export class JournalClient {

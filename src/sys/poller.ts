@@ -14,7 +14,6 @@ export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
-export const POLLNVAL = 0x20;
 
 /** Called with the returned events; return false to stop watching the fd. */
 export type ReadyCallback = (revents: number) => boolean | void;

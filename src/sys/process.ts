@@ -6,7 +6,6 @@
 import { check, ECHILD, EINTR, errno, libc, SysError } from "./libc.ts";
 
 const PR_SET_CHILD_SUBREAPER = 36;
-const PR_SET_PDEATHSIG = 1;
 const WNOHANG = 1;
 const __WALL = 0x40000000;
 
@@ -21,14 +20,6 @@ export function becomeSubreaper(on = true): void {
 /** Process group of `pid`, or -1 if it is gone. */
 export function getpgid(pid: number): number {
   return libc.getpgid(pid);
-}
-
-/** Asks the kernel to send `signo` to us when our parent dies. */
-export function setParentDeathSignal(signo: number): void {
-  check(
-    libc.prctl(PR_SET_PDEATHSIG, BigInt(signo), 0n, 0n, 0n),
-    "prctl(PR_SET_PDEATHSIG)",
-  );
 }
 
 export function setsid(): void {

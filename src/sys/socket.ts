@@ -4,23 +4,28 @@
  *
  * @module
  */
-import { check, cstr, EAGAIN, EINTR, errno, libc, O_CLOEXEC, SysError } from "./libc.ts";
+import {
+  AF_UNIX,
+  check,
+  cstr,
+  EAGAIN,
+  EINTR,
+  errno,
+  libc,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SysError,
+} from "./libc.ts";
 import { openRaw } from "./fd.ts";
 
-const AF_UNIX = 1;
-export const SOCK_STREAM = 1;
-export const SOCK_DGRAM = 2;
-export const SOCK_SEQPACKET = 5;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
 const SUN_PATH_MAX = 108;
-const O_PATH = 0o10000000;
-const O_DIRECTORY = 0o200000;
-const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MSG_CMSG_CLOEXEC = 0x40000000;
-export const SHUT_RD = 0;
-export const SHUT_WR = 1;
 
 /**
  * A sockaddr_un for a path (NUL-terminated), or for "@name" in the abstract

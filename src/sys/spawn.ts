@@ -5,17 +5,24 @@
  *
  * @module
  */
-import { check, cstr, cstrVector, libc, O_RDONLY, O_WRONLY, SysError } from "./libc.ts";
-
-const F_DUPFD_CLOEXEC = 1030;
+import {
+  check,
+  cstr,
+  cstrVector,
+  F_DUPFD_CLOEXEC,
+  libc,
+  O_RDONLY,
+  O_WRONLY,
+  SIGKILL,
+  SIGSTOP,
+  SysError,
+} from "./libc.ts";
 
 const POSIX_SPAWN_SETPGROUP = 0x02;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const NSIG = 65;
-const SIGKILL = 9;
-const SIGSTOP = 19;
 
 export interface SpawnOptions {
   /** Program path; resolved by the caller (no PATH search here). */

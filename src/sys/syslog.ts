@@ -18,17 +18,20 @@
  *
  * @module
  */
-import { libc, O_CLOEXEC } from "./libc.ts";
+import {
+  AF_UNIX,
+  libc,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  O_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+} from "./libc.ts";
 
 export const LOG_ERR = 3;
 export const LOG_WARNING = 4;
 export const LOG_INFO = 6;
 const LOG_USER = 1 << 3;
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const LABEL: Record<number, string> = {
   [LOG_ERR]: "error",

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseCommandLine, parseRaw, UsageError } from "../../src/cli/parse.ts";
 import type { Config } from "../../src/cli/config.ts";
+import { exists } from "../../src/util/fs.ts";
 
 const dir = Deno.makeTempDirSync();
 const bundle = join(dir, "bundle");
@@ -319,15 +320,6 @@ Deno.test("--log-allowlist-dir, --log-global-size-max, --no-container-partial-me
     false,
   ]);
 });
-
-function exists(p: string): boolean {
-  try {
-    Deno.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("--runtime: a relative name is taken from the working directory, as conmon's access(X_OK)", () => {
   assert.equal(

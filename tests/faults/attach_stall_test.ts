@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { closeQuietly } from "../../src/sys/fd.ts";
-import { connectUnix, SOCK_SEQPACKET } from "../../src/sys/socket.ts";
+import { SOCK_SEQPACKET } from "../../src/sys/libc.ts";
+import { connectUnix } from "../../src/sys/socket.ts";
 import { IS_CONMON, MONITOR_NAME, tempDir } from "../support/env.ts";
 import { launchMonitor, readIfExists, waitFor } from "../support/harness.ts";
 import { withMonitor } from "../support/faults.ts";

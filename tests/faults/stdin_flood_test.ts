@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { closeQuietly, setNonBlocking, writeSome } from "../../src/sys/fd.ts";
-import { connectUnix, SOCK_SEQPACKET } from "../../src/sys/socket.ts";
+import { SOCK_SEQPACKET } from "../../src/sys/libc.ts";
+import { connectUnix } from "../../src/sys/socket.ts";
 import { MONITOR_NAME, RUNTIME, tempDir } from "../support/env.ts";
 import { launchMonitor, run, sleep } from "../support/harness.ts";
 import { rssKiB, withMonitor } from "../support/faults.ts";

@@ -6,13 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { launchMonitor, sleep, waitFor } from "../support/harness.ts";
 import { closeQuietly, setNonBlocking, writeAll } from "../../src/sys/fd.ts";
-import {
-  connectUnix,
-  recvSome,
-  SHUT_WR,
-  shutdownSocket,
-  SOCK_SEQPACKET,
-} from "../../src/sys/socket.ts";
+import { SHUT_WR, SOCK_SEQPACKET } from "../../src/sys/libc.ts";
+import { connectUnix, recvSome, shutdownSocket } from "../../src/sys/socket.ts";
 
 /** A client that collects every packet: [stream byte, text]. */
 class Client {

@@ -10,14 +10,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists, launchMonitor, sleep, waitFor } from "../support/harness.ts";
 import { IS_CONMON, tempDir } from "../support/env.ts";
-import { check, errno, libc, O_CLOEXEC } from "../../src/sys/libc.ts";
-
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOL_SOCKET = 1;
+import {
+  AF_UNIX,
+  check,
+  errno,
+  libc,
+  MSG_DONTWAIT,
+  O_CLOEXEC,
+  SOCK_DGRAM,
+  SOL_SOCKET,
+} from "../../src/sys/libc.ts";
 const SO_PASSCRED = 16;
 const SCM_CREDENTIALS = 2;
-const MSG_DONTWAIT = 0x40;
 
 function addr(path: string): Uint8Array<ArrayBuffer> {
   const a = new Uint8Array(110);

@@ -5,10 +5,11 @@
  * that records them.
  */
 import assert from "node:assert/strict";
-import { JournaldLog, JournalEntryFields, JournalLineSplitter } from "../../src/io/journald.ts";
+import { JournaldLog } from "../../src/io/journald.ts";
+import { JournalEntryFields } from "../../src/io/journald/entry_fields.ts";
+import { JournalLineSplitter } from "../../src/io/journald/line_splitter.ts";
 import type { JournalClient } from "../../src/sys/libsystemd.ts";
-import { STDIO_BUF_SIZE } from "../../src/io/container_io.ts";
-import type { Stream } from "../../src/io/k8s_file.ts";
+import { STDIO_BUF_SIZE, type Stream } from "../../src/io/stream.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { K8sFileLog, K8sLineFormatter, openK8sLogFile } from "../../src/io/k8s_file.ts";
+import type { Stream } from "../../src/io/stream.ts";
 import { closeQuietly } from "../../src/sys/fd.ts";
+import { exists } from "../../src/util/fs.ts";
 import { CreateWatch } from "../support/inotify.ts";
 import { rfc3339Nano } from "../../src/sys/time.ts";
 
@@ -8,7 +10,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const TS = "2026-11-23T05:31:07.000000001+00:00";
 /** A copy: the formatter's result lives only until its next call. */
-const formatK8sLines = (stream: "stdout" | "stderr", chunk: Uint8Array, ts: string) =>
+const formatK8sLines = (stream: Stream, chunk: Uint8Array, ts: string) =>
   new K8sLineFormatter().format(stream, chunk, ts).slice();
 
 Deno.test("full lines are F, one record each", () => {
@@ -210,15 +212,6 @@ function fullDevice(dir: string): string {
 
 function lines(path: string): string[] {
   return Deno.readTextFileSync(path).split("\n").filter(Boolean).map((l) => l.replace(/^\S+ /, ""));
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function umask(): number {

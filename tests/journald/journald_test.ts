@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists, launchMonitor, run, sleep, waitFor } from "../support/harness.ts";
+import { concat, exists, launchMonitor, run, sleep, waitFor } from "../support/harness.ts";
 import { makeBundle } from "../support/bundle.ts";
 import { IS_CONMON, OCIMON_BIN, RUNTIME, tempDir } from "../support/env.ts";
 
@@ -65,13 +65,6 @@ async function journalOf(cid: string, n: number, ms = 15_000) {
     if (j.entries.length >= n || Date.now() > deadline) return j;
     await sleep(100);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
-  return out;
 }
 
 async function runContainer(name: string, script: string, extra: string[] = []) {

@@ -20,19 +20,12 @@ import {
   setNonBlocking,
   writeAll,
 } from "../../src/sys/fd.ts";
-import { O_CLOEXEC, O_WRONLY } from "../../src/sys/libc.ts";
-import {
-  connectUnix,
-  recvSome,
-  SHUT_WR,
-  shutdownSocket,
-  SOCK_SEQPACKET,
-  socketPair,
-} from "../../src/sys/socket.ts";
+import { O_CLOEXEC, O_CREAT, O_WRONLY, SHUT_WR, SOCK_SEQPACKET } from "../../src/sys/libc.ts";
+import { connectUnix, recvSome, shutdownSocket, socketPair } from "../../src/sys/socket.ts";
 import { tryWait, type WaitResult } from "../../src/sys/process.ts";
 import { makeBundle } from "./bundle.ts";
 import { OCIMON_BIN, RUNTIME, tempDir } from "./env.ts";
-import { readIfExists, sleep, waitFor } from "./harness.ts";
+import { readIfExists, readToEnd, sleep, waitFor } from "./harness.ts";
 
 /** internal/oci/runtime_oci.go: maxExecSyncSize, the cap on an ExecSync's output (16 MiB). */
 export const MAX_EXEC_SYNC_SIZE = 16 * 1024 * 1024;
@@ -65,8 +58,6 @@ export async function probeMonitor(monitor = OCIMON_BIN) {
 }
 export type MonitorInfo = Awaited<ReturnType<typeof probeMonitor>>;
 
-const O_CREAT = 0o100;
-
 /** Go's exec.Cmd keeps the last of duplicate variables (os/exec dedupEnv). */
 function dedupEnv(env: string[]): string[] {
   const byKey = new Map<string, string>();
@@ -94,20 +85,6 @@ function asFile(fd: number, write = false): Deno.FsFile {
   const f = Deno.openSync(`/proc/self/fd/${fd}`, write ? { write: true } : { read: true });
   closeQuietly(fd);
   return f;
-}
-
-async function readToEnd(f: Deno.FsFile): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
-  try {
-    for (let n; (n = await f.read(buf)) !== null;) parts.push(buf.slice(0, n));
-  } finally {
-    f.close();
-  }
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
-  return out;
 }
 
 /** Go's exec.Cmd.Wait: the process has exited and its output pipes reached EOF. */

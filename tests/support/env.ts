@@ -8,6 +8,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
+import { which } from "../../src/util/which.ts";
 
 export const REPO = resolve(new URL("../..", import.meta.url).pathname);
 
@@ -19,17 +20,14 @@ export const MONITOR_NAME = IS_CONMON ? "conmon" : "ocimon";
 /** conmon as the control, where a test or the bench runs it beside OCIMON_BIN. */
 export const CONMON = "/usr/bin/conmon";
 
-function which(name: string): string {
-  if (name.includes("/")) return name;
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
-    } catch { /* next */ }
-  }
-  throw new Error(`${name} not found on PATH`);
+/** Where `name` is on this process's PATH; throws if it is nowhere. */
+export function onPath(name: string): string {
+  const path = which(name, Deno.env.get("PATH") ?? "");
+  if (path === undefined) throw new Error(`${name} not found on PATH`);
+  return path;
 }
 
-export const RUNTIME = which(Deno.env.get("OCIMON_TEST_RUNTIME") ?? "runc");
+export const RUNTIME = onPath(Deno.env.get("OCIMON_TEST_RUNTIME") ?? "runc");
 
 /** A fresh directory for one test, removed by the returned cleanup. */
 export function tempDir(prefix: string): string {

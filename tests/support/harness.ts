@@ -13,6 +13,8 @@ import { tryWait, type WaitResult } from "../../src/sys/process.ts";
 import { type BundleOptions, makeBundle } from "./bundle.ts";
 import { OCIMON_BIN, RUNTIME, tempDir } from "./env.ts";
 
+export { exists } from "../../src/util/fs.ts";
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` every 10 ms until it returns a value or `ms` passes. */
@@ -31,15 +33,6 @@ export function readIfExists(path: string): string | undefined {
     return Deno.readTextFileSync(path);
   } catch {
     return undefined;
-  }
-}
-
-export function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -173,8 +166,7 @@ export class MonitoredContainer {
   /** Waits for the process we started (the launcher, or the monitor with --sync). */
   async waitLauncher(ms = 30_000): Promise<WaitResult> {
     this.launcher = await waitFor(() => tryWait(this.launcherPid), ms, "the launcher to exit");
-    this.launcherStderr = new TextDecoder().decode(await readAll(this.errFile));
-    this.errFile.close();
+    this.launcherStderr = new TextDecoder().decode(await readToEnd(this.errFile));
     return this.launcher;
   }
 
@@ -306,10 +298,20 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   return c;
 }
 
-async function readAll(f: Deno.FsFile): Promise<Uint8Array> {
+/** Reads `f` to its end, then closes it. */
+export async function readToEnd(f: Deno.FsFile): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const buf = new Uint8Array(65536);
-  for (let n; (n = await f.read(buf)) !== null;) parts.push(buf.slice(0, n));
+  try {
+    for (let n; (n = await f.read(buf)) !== null;) parts.push(buf.slice(0, n));
+  } finally {
+    f.close();
+  }
+  return concat(parts);
+}
+
+/** The byte strings one after the other. */
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) (out.set(p, o), (o += p.length));

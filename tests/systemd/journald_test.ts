@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs } from "../support/bundle.ts";
 import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
-import { isAlive, run, sleep, waitFor } from "../support/harness.ts";
+import { concat, isAlive, run, sleep, waitFor } from "../support/harness.ts";
 
 const base = Deno.makeTempDirSync({ dir: "/tmp", prefix: "ojd" });
 const rootfs = ensureRootfs(base);
@@ -46,13 +46,6 @@ async function journalFields(n: string): Promise<Record<string, unknown>[]> {
 
 function bytesOf(v: unknown): Uint8Array {
   return Array.isArray(v) ? new Uint8Array(v as number[]) : new TextEncoder().encode(String(v));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
-  return out;
 }
 
 // 20000 'a' and a newline, a line of bytes that are not text, a plain line.
