@@ -9,7 +9,8 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { parseCommandLine, UsageError } from "./cli/parse.ts";
-import { monitorContainer } from "./monitor/mod.ts";
+import { monitorContainer, type MonitorResult } from "./monitor/mod.ts";
+import type { Config } from "./cli/config.ts";
 import { deleteArgv, startArgv } from "./runtime/runtime_args.ts";
 import { protectFromOomKiller, runToCompletion } from "./runtime/oci_runtime.ts";
 import { writeAll } from "./sys/fd.ts";
@@ -66,7 +67,19 @@ export function summary(s: ContainerStatus): string {
   return lines.join("\n") + "\n";
 }
 
-export async function runCommand(argv: string[]): Promise<number> {
+interface RunOptions {
+  bundle: string;
+  runtime: string;
+  cid: string;
+  statusFile?: string;
+  timeout?: string;
+}
+
+const USAGE =
+  "usage: ocimon run BUNDLE [--runtime PATH] [--status-file PATH] [--name NAME] [--timeout SECONDS]";
+
+/** The command line of `ocimon run`, or what is wrong with it. */
+function parseRunOptions(argv: string[]): RunOptions | string {
   let opts;
   try {
     opts = parseArgs({
@@ -81,50 +94,67 @@ export async function runCommand(argv: string[]): Promise<number> {
       strict: true,
     });
   } catch (err) {
-    console.error(`ocimon run: ${(err as Error).message}`);
-    return 1;
+    return (err as Error).message;
   }
-  if (opts.positionals.length !== 1) {
-    console.error(
-      "usage: ocimon run BUNDLE [--runtime PATH] [--status-file PATH] [--name NAME] [--timeout SECONDS]",
-    );
-    return 1;
-  }
-  const bundle = resolve(opts.positionals[0]);
+  if (opts.positionals.length !== 1) return USAGE;
   const runtime = opts.values.runtime ?? findRuntime();
-  if (!runtime) {
-    console.error("ocimon run: no runtime given (--runtime) and neither runc nor crun is on PATH");
+  if (!runtime) return "no runtime given (--runtime) and neither runc nor crun is on PATH";
+  return {
+    bundle: resolve(opts.positionals[0]),
+    runtime: resolve(runtime),
+    cid: opts.values.name ?? `ocimon-run-${crypto.randomUUID().slice(0, 8)}`,
+    statusFile: opts.values["status-file"],
+    timeout: opts.values.timeout,
+  };
+}
+
+/** conmon's command line for one foreground container, its files in `work`. */
+function monitorArgs(o: RunOptions, work: string): string[] {
+  return [
+    ["--cid", o.cid],
+    ["--cuuid", o.cid],
+    ["--name", o.cid],
+    ["--runtime", o.runtime],
+    ["--bundle", o.bundle],
+    ["--container-pidfile", join(work, "pidfile")],
+    ["--full-attach"],
+    ["--exit-dir", work],
+    ["--persist-dir", work],
+    ["--log-path", "none"],
+    ["--sync"],
+    o.statusFile ? ["--status-file", o.statusFile] : [],
+    o.timeout ? ["--timeout", o.timeout] : [],
+  ].flat();
+}
+
+/** Monitors the container with the terminal as its output, starting it as podman would. */
+function runInForeground(cfg: Config): Promise<MonitorResult> {
+  const terminal = (stream: Stream, data: Uint8Array) =>
+    writeAll(stream === "stdout" ? 1 : 2, data.slice());
+  return monitorContainer(cfg, {
+    sinks: [terminal],
+    afterCreate: async (_pid, reaper) => {
+      const argv = startArgv(cfg.runtime, cfg.runtimeArgs, cfg.cid);
+      const r = await runToCompletion(reaper, argv, cfg.bundle, { 0: "null", 1: "null", 2: 2 });
+      if (r.code !== 0) {
+        throw new Error(
+          `${cfg.runtime} start ${cfg.cid} failed (${r.signal ? signalName(r.signal) : r.code})`,
+        );
+      }
+    },
+  });
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const o = parseRunOptions(argv);
+  if (typeof o === "string") {
+    console.error(o === USAGE ? o : `ocimon run: ${o}`);
     return 1;
   }
-  const cid = opts.values.name ?? `ocimon-run-${crypto.randomUUID().slice(0, 8)}`;
-  const work = Deno.makeTempDirSync({ prefix: `ocimon-${cid}-` });
-  const args = [
-    "--cid",
-    cid,
-    "--cuuid",
-    cid,
-    "--name",
-    cid,
-    "--runtime",
-    resolve(runtime),
-    "--bundle",
-    bundle,
-    "--container-pidfile",
-    join(work, "pidfile"),
-    "--full-attach",
-    "--exit-dir",
-    work,
-    "--persist-dir",
-    work,
-    "--log-path",
-    "none",
-    "--sync",
-    ...(opts.values["status-file"] ? ["--status-file", opts.values["status-file"]] : []),
-    ...(opts.values.timeout ? ["--timeout", opts.values.timeout] : []),
-  ];
+  const work = Deno.makeTempDirSync({ prefix: `ocimon-${o.cid}-` });
   let parsed;
   try {
-    parsed = parseCommandLine(args);
+    parsed = parseCommandLine(monitorArgs(o, work));
   } catch (err) {
     Deno.removeSync(work, { recursive: true });
     if (!(err instanceof UsageError)) throw err;
@@ -134,28 +164,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (parsed.action !== "monitor") return 1;
   const cfg = parsed.config;
   protectFromOomKiller();
-  const terminal = (stream: Stream, data: Uint8Array) =>
-    writeAll(stream === "stdout" ? 1 : 2, data.slice());
-  const result = await monitorContainer(cfg, {
-    sinks: [terminal],
-    afterCreate: async (_pid, reaper) => {
-      const r = await runToCompletion(
-        reaper,
-        startArgv(cfg.runtime, cfg.runtimeArgs, cid),
-        bundle,
-        { 0: "null", 1: "null", 2: 2 },
-      );
-      if (r.code !== 0) {
-        throw new Error(
-          `${cfg.runtime} start ${cid} failed (${r.signal ? signalName(r.signal) : r.code})`,
-        );
-      }
-    },
-  });
+  const result = await runInForeground(cfg);
   // The monitor's reaper has stopped; delete runs under a fresh one.
   const { ChildReaper } = await import("./reaper/child_reaper.ts");
   const reaper = new ChildReaper().start();
-  await runToCompletion(reaper, deleteArgv(cfg.runtime, cfg.runtimeArgs, cid), bundle);
+  await runToCompletion(reaper, deleteArgv(cfg.runtime, cfg.runtimeArgs, cfg.cid), cfg.bundle);
   reaper.stop();
   Deno.removeSync(work, { recursive: true });
   if (!result.ok) {
