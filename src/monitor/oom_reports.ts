@@ -10,7 +10,7 @@
 import type { OomKillReport } from "../oom/oom_report.ts";
 import { createKillMessage, killLines, OOM_KILL_MESSAGE_ID } from "../oom/describe.ts";
 import { memoryCgroupOf } from "../cgroup/paths.ts";
-import { diag } from "../diag.ts";
+import { diag, diagOnce } from "../diag.ts";
 import { attempt, type MonitorSession } from "./session.ts";
 
 /** How long after a counted kill its report is read. */
@@ -27,7 +27,7 @@ export class OomReports {
 
   /** A kill was counted: read its report once it has settled. */
   soon(): void {
-    if (this.#timer !== undefined || this.session.oomEvidence?.unavailable) return;
+    if (this.#timer !== undefined || this.#unavailable()) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       attempt("reading the kernel's OOM reports", () => this.now());
@@ -38,12 +38,19 @@ export class OomReports {
   async now(): Promise<OomKillReport[]> {
     this.cancel();
     const evidence = this.session.oomEvidence;
-    if (!evidence || evidence.unavailable) return [];
+    if (!evidence || this.#unavailable()) return [];
     await evidence.collect();
     const { reportsInCgroup } = await import("../oom/oom_report.ts");
     const mine = reportsInCgroup([...evidence.reports], this.cgroupPath);
     for (const r of mine) this.#announce(r);
     return mine;
+  }
+
+  /** True, said once, when the kernel's reports cannot be read. */
+  #unavailable(): boolean {
+    const why = this.session.oomEvidence?.unavailable;
+    if (why) diagOnce("kmsg", `OOM victims cannot be named: ${why}; the counters alone decide`);
+    return why !== undefined;
   }
 
   cancel(): void {
