@@ -114,6 +114,10 @@ Deno.test("--runtime given as a name is found in the working directory, as conmo
       join(d, "pidfile"),
       "-l",
       `k8s-file:${join(d, "log")}`,
+      // A socket directory of the test's own: conmon's default, /var/run/crio,
+      // exists only once something has made it (conmon exits 1 without it).
+      "--socket-dir-path",
+      d,
       "--sync",
     ]; // deno-fmt-ignore
     for (const bin of [CONMON, OCIMON_BIN]) {
