@@ -253,6 +253,10 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   Deno.mkdirSync(join(dir, "exits"));
   for (const d of opts.mkdirs ?? []) Deno.mkdirSync(join(bundle, d), { recursive: true });
   Deno.mkdirSync(join(dir, "persist")); // podman creates it; conmon requires it
+  // The attach socket's link goes here, not to conmon's default /var/run/crio:
+  // conmon exits 1 where that does not exist yet (a fresh machine), and a test
+  // must not depend on what an earlier one left behind.
+  Deno.mkdirSync(join(dir, "sockets"));
   const defaults: [string, string | undefined][] = [
     ["--api-version", "1"],
     ["--cid", cid],
@@ -264,6 +268,7 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
     ["--conmon-pidfile", join(dir, "conmon.pid")],
     ["--exit-dir", join(dir, "exits")],
     ["--persist-dir", join(dir, "persist")],
+    ["--socket-dir-path", join(dir, "sockets")],
     ["--log-path", `k8s-file:${join(dir, "ctr.log")}`],
     ["--status-file", join(dir, "status.json")],
   ];
