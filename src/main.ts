@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "./cli/parse.ts";
+import { configWarnings, parseCommandLine, UsageError } from "./cli/parse.ts";
 import { isDaemon } from "./role.ts";
 import { diag, errorText } from "./diag.ts";
 
@@ -28,6 +28,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = parsed.config;
+  // TRANSITIONAL, until the create phase runs restoreArgv() and
+  // listenPidPlan()/withListenPid() (src/runtime/): refused, not ignored.
+  for (
+    const [given, name] of [[cfg.restore, "restore"], [cfg.replaceListenPid, "replace-listen-pid"]]
+  ) {
+    if (given) {
+      return fatal(`option --${name} is not supported yet: the monitor does not act on it`);
+    }
+  }
   if (cfg.syslog) {
     // As conmon's --syslog (podman always passes it): diagnostics also go to
     // the system log, a failure at error priority, the rest as warnings.
@@ -39,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let logFiles: number[] | undefined;
   if (!isDaemon()) {
+    for (const w of configWarnings(cfg)) console.error(`ocimon: ${w}`);
     if (cfg.logDrivers.some((d) => d.kind === "journald")) {
       // Checked before anything is made: a host without libsystemd gets one line.
       const { JournalClient } = await import("./sys/libsystemd.ts");
@@ -115,9 +125,11 @@ function fatal(message: string): number {
   return 1;
 }
 
+/** Bad input: the problem (in conmon's words where conmon has them), then a hint. */
 function reportUsageError(err: unknown): number {
   if (!(err instanceof UsageError)) throw err;
-  console.error(`ocimon: ${err.message}\nTry 'ocimon --help' for the list of options.`);
+  console.error(`ocimon: ${err.message}`);
+  console.error(err.hint ?? "Try 'ocimon --help' for the list of options.");
   return 1;
 }
 
