@@ -154,6 +154,11 @@ export interface MonitorOptions extends Partial<BundleOptions> {
   base?: string;
   /** Directories to make in the bundle first (as podman makes BUNDLE/notify). */
   mkdirs?: string[];
+  /**
+   * Our fds to give the monitor as its 3, 4, ... (podman's preserved fds);
+   * the sync and start pipes then follow them, as podman numbers them.
+   */
+  preserved?: number[];
 }
 
 export class MonitoredContainer {
@@ -282,17 +287,20 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   let startR: number | undefined, startW: number | undefined;
   if (opts.startPipe) [startR, startW] = pipe();
   const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
-  env.push("_OCI_SYNCPIPE=3");
-  if (startR !== undefined) env.push("_OCI_STARTPIPE=4");
+  const preserved = opts.preserved ?? [];
+  const syncFd = 3 + preserved.length;
+  env.push(`_OCI_SYNCPIPE=${syncFd}`);
+  if (startR !== undefined) env.push(`_OCI_STARTPIPE=${syncFd + 1}`);
+  const fds: Record<number, number | "null"> = { 0: "null", 1: errW, 2: errW, [syncFd]: syncW };
+  preserved.forEach((fd, i) => (fds[3 + i] = fd));
+  if (startR !== undefined) fds[syncFd + 1] = startR;
   const bin = opts.bin ?? OCIMON_BIN;
   const pid = spawn({
     path: bin,
     argv: [bin, ...args],
     env,
     cwd: bundle, // as a caller should: conmon writes its oom file to its working directory
-    fds: startR === undefined
-      ? { 0: "null", 1: errW, 2: errW, 3: syncW }
-      : { 0: "null", 1: errW, 2: errW, 3: syncW, 4: startR },
+    fds,
   });
   closeQuietly(syncW);
   closeQuietly(errW);
