@@ -63,7 +63,7 @@ summarize() {
 for lane in "${lanes[@]}"; do
   echo "=== lane: $lane"
   case $lane in
-    unit) deno_lane unit tests/cli tests/cgroup tests/io tests/runtime tests/status tests/sys tests/reaper tests/util ;;
+    unit) deno_lane unit tests/diag_test.ts tests/cli tests/cgroup tests/io tests/runtime tests/status tests/sys tests/reaper tests/util ;;
     host) deno_lane host tests/integration ;;
     faults) deno_lane faults tests/faults ;;
     # log_write_test.ts runs its conmon control itself, in the faults lane.

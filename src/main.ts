@@ -7,7 +7,7 @@
  */
 import { configWarnings, parseCommandLine, UsageError } from "./cli/parse.ts";
 import { isDaemon } from "./role.ts";
-import { diag, errorText } from "./diag.ts";
+import { diag, errorText, setDiagLevel } from "./diag.ts";
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "run") {
@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = parsed.config;
+  setDiagLevel(cfg.logLevel);
   // TRANSITIONAL, until the create phase runs restoreArgv() and
   // listenPidPlan()/withListenPid() (src/runtime/): refused, not ignored.
   for (
@@ -140,17 +141,17 @@ if (import.meta.main) {
   // and the monitor goes on to write its exit files (monitor.ts).
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
-    diag(`internal error: ${errorText(e.reason)}`);
+    diag(`internal error: ${errorText(e.reason)}`, "error");
   });
   globalThis.addEventListener("error", (e) => {
     e.preventDefault();
-    diag(`internal error: ${errorText(e.error)}`);
+    diag(`internal error: ${errorText(e.error)}`, "error");
   });
   let code: number;
   try {
     code = await main(Deno.args);
   } catch (err) {
-    diag(errorText(err));
+    diag(errorText(err), "error");
     code = 1;
   }
   Deno.exit(code);
