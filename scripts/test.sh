@@ -21,7 +21,7 @@ lane_names=()
 declare -A lane_what=() lane_command=()
 add_lane() { lane_names+=("$1") lane_what[$1]=$2 lane_command[$1]=$3; }
 add_lane unit "module tests: fake cgroupfs trees, pipes, real child processes" \
-  'deno_lane unit tests/cli tests/cgroup tests/io tests/monitor tests/oom tests/status tests/sys tests/reaper tests/util tests/env_test.ts'
+  'deno_lane unit tests/cli tests/cgroup tests/io tests/monitor tests/oom tests/status tests/sys tests/reaper tests/util tests/runtime tests/env_test.ts tests/diag_test.ts'
 add_lane host "integration: real runc containers on this host's cgroups" \
   'deno_lane host tests/integration'
 add_lane faults "faults injected: stdin floods, a writer outliving the container, a runtime \

@@ -4,8 +4,10 @@
  * in the monitor the launcher starts, is /dev/null or OCIMON_DEBUG_LOG);
  * addDiagSink() adds more destinations, useSyslog() the system log. A
  * diagnostic never throws: reporting a fault must not become another one.
- * Why ocimon fails, with exit status 1, is said by fatal() (or usageFailure()
- * for a bad command line).
+ * They are warnings, or errors that end the monitor; --log-level error (or
+ * fatal, panic) keeps the errors alone, as conmon's (ocimon has no info or
+ * debug messages for the levels above). Why ocimon fails, with exit status
+ * 1, is said by fatal() (or usageFailure() for a bad command line).
  *
  * @module
  */
@@ -20,9 +22,23 @@ export type DiagSink = (message: string, fields?: DiagFields) => void;
 
 const sinks: DiagSink[] = [(message) => console.error(`ocimon: ${message}`)];
 const said = new Set<string>();
+let errorsOnly = false;
 
-/** Says `message` (one line, no "ocimon:" prefix) to every sink. */
-export function diag(message: string, fields?: DiagFields): void {
+/** From --log-level: error, fatal and panic say errors alone (no warnings). */
+export function setDiagLevel(logLevel: string): void {
+  errorsOnly = ["error", "fatal", "panic"].includes(logLevel);
+}
+
+/**
+ * Says `message` (one line, no "ocimon:" prefix) to every sink: a warning
+ * unless `level` is "error"; `fields` go to the sinks that keep them.
+ */
+export function diag(
+  message: string,
+  level: "warn" | "error" = "warn",
+  fields?: DiagFields,
+): void {
+  if (level === "warn" && errorsOnly) return;
   for (const sink of sinks) {
     try {
       sink(message, fields);
@@ -67,9 +83,13 @@ export function fatal(message: string): number {
   return 1;
 }
 
-/** Says what is wrong with the command line, and where the options are; returns exit status 1. */
-export function usageFailure(message: string): number {
-  console.error(`ocimon: ${message}\nTry 'ocimon --help' for the list of options.`);
+/**
+ * Says what is wrong with the command line (in conmon's words where conmon
+ * has them), then a hint of ocimon's own; returns exit status 1.
+ */
+export function usageFailure(message: string, hint?: string): number {
+  console.error(`ocimon: ${message}`);
+  console.error(hint ?? "Try 'ocimon --help' for the list of options.");
   return 1;
 }
 

@@ -48,6 +48,17 @@ const OWN = new Set([SYNC_PIPE_ENV, START_PIPE_ENV, ATTACH_PIPE_ENV]);
 const OWN_PREFIX = "_OCIMON_";
 
 /** The descriptor number a pipe variable names, or undefined. Throws on a value that is none. */
+/**
+ * LISTEN_PID, from systemd's socket activation (with LISTEN_FDS): the pid
+ * the passed sockets are meant for (see runtime/listen_pid.ts).
+ */
+export const LISTEN_PID_ENV = "LISTEN_PID";
+
+/** LISTEN_PID as set, or undefined. */
+export function listenPid(): string | undefined {
+  return Deno.env.get(LISTEN_PID_ENV);
+}
+
 export function pipeFdFromEnv(name: string): number | undefined {
   const raw = Deno.env.get(name);
   if (raw === undefined || raw === "") return undefined;

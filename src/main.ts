@@ -12,10 +12,10 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "./cli/parse.ts";
+import { configWarnings, parseCommandLine, UsageError } from "./cli/parse.ts";
 import type { Config } from "./cli/config.ts";
 import { isMonitorProcess, takeLogFds } from "./env.ts";
-import { diag, errorText, fatal, usageFailure, useSyslog } from "./diag.ts";
+import { diag, errorText, fatal, setDiagLevel, usageFailure, useSyslog } from "./diag.ts";
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "run") {
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseCommandLine(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    return usageFailure(err.message);
+    return usageFailure(err.message, err.hint);
   }
   if (parsed.action !== "monitor") {
     const { helpText, versionText } = await import("./cli/help.ts");
@@ -37,11 +37,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = parsed.config;
+  setDiagLevel(cfg.logLevel);
   if (cfg.syslog) await useSyslog(cfg.cid, cfg.name);
   if (isMonitorProcess()) {
     const { inheritLogFiles } = await import("./io/log_sinks.ts");
     return await monitor(cfg, inheritLogFiles(takeLogFds()));
   }
+  for (const w of configWarnings(cfg)) console.error(`ocimon: ${w}`);
   const { preflight } = await import("./launcher/preflight.ts");
   const checked = await preflight(cfg);
   if ("exitCode" in checked) return checked.exitCode;
@@ -74,17 +76,17 @@ if (import.meta.main) {
   // and the monitor goes on to write its exit files (monitor.ts).
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
-    diag(`internal error: ${errorText(e.reason)}`);
+    diag(`internal error: ${errorText(e.reason)}`, "error");
   });
   globalThis.addEventListener("error", (e) => {
     e.preventDefault();
-    diag(`internal error: ${errorText(e.error)}`);
+    diag(`internal error: ${errorText(e.error)}`, "error");
   });
   let code: number;
   try {
     code = await main(Deno.args);
   } catch (err) {
-    diag(errorText(err));
+    diag(errorText(err), "error");
     code = 1;
   }
   Deno.exit(code);

@@ -71,6 +71,17 @@ export interface Config {
   exec: boolean;
   execAttach: boolean;
   execProcessSpec?: string;
+  /**
+   * --restore: the checkpoint directory. The runtime then runs `restore`
+   * (restoreArgv) instead of `create`; the container runs when it returns.
+   */
+  restore?: string;
+  /**
+   * --replace-listen-pid: when LISTEN_PID is set, the runtime gets its own
+   * pid there (otherwise only if LISTEN_PID is the monitor's; listen_pid.ts).
+   */
+  replaceListenPid: boolean;
+  /** ocimon's --preserve-fds (podman passes `--runtime-opt --preserve-fds`). */
   preserveFds: number;
   /** The host's sd_notify socket, to relay the container's notifications to. */
   sdnotifySocket?: string;

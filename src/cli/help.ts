@@ -31,13 +31,13 @@ export function helpText(): string {
     const short = o.short ? `-${o.short}, ` : "    ";
     const arg = o.kind === "bool"
       ? ""
-      : o.kind === "int"
+      : o.kind === "int" || o.kind === "int64"
       ? " N"
       : o.kind === "optional-int"
       ? " [N]"
       : " VALUE";
     const flag = `  ${short}--${o.name}${arg}`;
-    const note = o.inert ? " [accepted; no effect yet]" : o.own ? " [ocimon]" : "";
+    const note = o.refused ? " [refused: not supported]" : o.own ? " [ocimon]" : "";
     lines.push(`${flag.padEnd(36)} ${o.help}${note}`);
   }
   return lines.join("\n") + "\n";

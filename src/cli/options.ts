@@ -6,22 +6,35 @@
  */
 
 /**
+ * "int" is a C int, "int64" a 64-bit one, as glib reads them.
  * "optional-int" is conmon's --api-version: a flag (API 1) after which podman
  * writes the number as a separate argument, `--api-version 1`, that conmon
  * ignores. A following whole number is taken as the version.
  */
-export type OptionKind = "string" | "strings" | "int" | "optional-int" | "bool";
+export type OptionKind = "string" | "strings" | "int" | "int64" | "optional-int" | "bool";
 
 export interface OptionSpec {
   name: string;
   short?: string;
   kind: OptionKind;
   help: string;
-  /** Accepted for compatibility; has no effect yet (said in --help). */
-  inert?: boolean;
+  /** Another name for the option `alias` (its values go there, in order). */
+  alias?: string;
+  /**
+   * An option of conmon's that ocimon refuses: the one line said when it is
+   * given (and shown in --help).
+   */
+  refused?: string;
   /** ocimon's own option, not conmon's. */
   own?: boolean;
 }
+
+/**
+ * conmon 2.1.6 exits 1 on either option (its notify code was unreachable in
+ * distribution builds), and conmon main removed them.
+ */
+const SECCOMP_NOTIFY_REFUSED = "seccomp notification is not supported: conmon never ran it " +
+  "(2.1.x exits 1) and removed the option; run the container without it";
 
 export const OPTIONS: readonly OptionSpec[] = [
   {
@@ -107,7 +120,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: "log-global-size-max",
-    kind: "int",
+    kind: "int64",
     help: "Stop logging once a log has had this many bytes written in all",
   },
   {
@@ -139,7 +152,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: "log-size-max",
-    kind: "int",
+    kind: "int64",
     help: "Start the k8s-file log over when it would grow past this many bytes",
   },
   {
@@ -162,8 +175,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "no-sync-log",
     kind: "bool",
-    help: "Do not fsync the log on container exit",
-    inert: true,
+    help: "Do not fsync the logs when the container exits (ocimon never fsyncs them: " +
+      "the option changes nothing)",
   },
   {
     name: "persist-dir",
@@ -171,23 +184,36 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     help: "Directory for the persistent exit and oom files",
   },
-  { name: "pidfile", kind: "string", help: "Alias of --container-pidfile" },
+  {
+    name: "pidfile",
+    kind: "string",
+    alias: "container-pidfile",
+    help: "Alias of --container-pidfile (deprecated)",
+  },
   {
     name: "preserve-fds",
     kind: "int",
-    help: "Pass this many extra descriptors, from fd 3 on, to the runtime",
+    own: true,
+    help: "Pass --preserve-fds N to the runtime: inherited fds 3 to N+2 reach the container " +
+      "(podman passes --runtime-opt --preserve-fds --runtime-opt N)",
   },
   {
     name: "replace-listen-pid",
     kind: "bool",
-    help: "Replace LISTEN_PID for the runtime",
-    inert: true,
+    help: "Socket activation: if LISTEN_PID is set, the runtime gets its own pid there " +
+      "(without this option, only when LISTEN_PID is the monitor's pid)",
   },
   {
     name: "restore",
     kind: "string",
-    help: "Restore a container from a checkpoint",
-    inert: true,
+    help: "Restore the container from the checkpoint in this directory " +
+      "(`runtime restore --detach --image-path DIR`) instead of creating it",
+  },
+  {
+    name: "restore-arg",
+    kind: "strings",
+    alias: "runtime-opt",
+    help: "Alias of --runtime-opt (deprecated)",
   },
   {
     name: "runtime",
@@ -203,7 +229,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "runtime-opt",
     kind: "strings",
-    help: "Option for the runtime command, after it (repeatable)",
+    help: "Option for the runtime's create, restore or exec command, after it (repeatable)",
   },
   {
     name: "sdnotify-socket",
@@ -215,13 +241,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "seccomp-notify-socket",
     kind: "string",
     help: "Seccomp notify socket path",
-    inert: true,
+    refused: SECCOMP_NOTIFY_REFUSED,
   },
   {
     name: "seccomp-notify-plugins",
     kind: "string",
     help: "Seccomp notify plugins",
-    inert: true,
+    refused: SECCOMP_NOTIFY_REFUSED,
   },
   {
     name: "socket-dir-path",

@@ -42,7 +42,7 @@ export function openLogFiles(cfg: Config, created: string[] = []): number[] {
         if (!existed) created.push(path);
       } catch (err) {
         const why = err instanceof SysError ? err.message.replace(/^open \S+: /, "") : err;
-        throw new LogSetupError(`cannot open log file ${path}: ${why}`);
+        throw new LogSetupError(`Failed to open log file ${path}: ${why}`);
       }
     }
   } catch (err) {

@@ -51,7 +51,7 @@ export async function preflight(cfg: Config): Promise<Checked | Refused> {
       joinCgroup(cfg.cgroup);
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
-      return { exitCode: usageFailure(err.message) };
+      return { exitCode: usageFailure(err.message, err.hint) };
     }
   }
   // Then the logs, as conmon: a log that cannot be used costs nothing but a message.

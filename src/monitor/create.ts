@@ -8,8 +8,9 @@
 import type { ContainerEndpoints } from "../io/endpoints.ts";
 import { closeChildEnds } from "../io/container_io.ts";
 import { ParentPipe } from "../io/sync_pipe.ts";
-import { ATTACH_PIPE_ENV, pipeFdFromEnv, START_PIPE_ENV } from "../env.ts";
-import { createArgv, execArgv } from "../runtime/runtime_args.ts";
+import { ATTACH_PIPE_ENV, listenPid, pipeFdFromEnv, START_PIPE_ENV } from "../env.ts";
+import { createArgv, execArgv, restoreArgv } from "../runtime/runtime_args.ts";
+import { listenPidPlan, withListenPid } from "../runtime/listen_pid.ts";
 import { readPidFile, spawnChild } from "../runtime/oci_runtime.ts";
 import { memoryCgroupOf } from "../cgroup/paths.ts";
 import { readMemoryUsage, readOomKill } from "../cgroup/memory_files.ts";
@@ -49,8 +50,9 @@ export async function create(s: MonitorSession): Promise<Created> {
   if (ran.code !== 0) {
     const stderr = endpoints.pipes ? readAvailable(endpoints.pipes.stderrReader) : "";
     const oomKill = await attempt("reading the kernel's OOM reports", () => createTimeKill(s), "");
+    const verb = cfg.exec ? "exec" : cfg.restore !== undefined ? "restore" : "create";
     const message = joinLines(
-      stderr || `${cfg.runtime} ${cfg.exec ? "exec" : "create"} failed with ${describeExit(ran)}`,
+      stderr || `${cfg.runtime} ${verb} failed with ${describeExit(ran)}`,
       oomKill,
     );
     // A runtime that fails cleans up after itself; one killed by a signal
@@ -90,18 +92,29 @@ async function attachHandshake(s: MonitorSession, endpoints: ContainerEndpoints)
   closeQuietly(start);
 }
 
-/** Spawns `runtime create` (or `exec`) on our pipes; returns its pid. */
+/**
+ * Spawns `runtime create` (`restore` with --restore, `exec` with --exec) on
+ * our pipes; returns its pid. Under socket activation the runtime sees
+ * LISTEN_PID as its own pid where conmon would make it so.
+ */
 function startRuntime(s: MonitorSession, endpoints: ContainerEndpoints): number {
   const { cfg } = s;
+  const consoleSocket = endpoints.console?.path;
+  const argv = cfg.exec
+    ? execArgv(cfg, consoleSocket)
+    : cfg.restore !== undefined
+    ? restoreArgv(cfg, consoleSocket)
+    : createArgv(cfg, consoleSocket);
+  const plan = listenPidPlan(listenPid(), Deno.pid, cfg.replaceListenPid);
   try {
+    if (plan.action === "refuse") throw new MonitorFailure(plan.message);
     return spawnChild({
-      argv: cfg.exec
-        ? execArgv(cfg, endpoints.console?.path)
-        : createArgv(cfg, endpoints.console?.path),
+      argv: plan.action === "replace" ? withListenPid(argv) : argv,
       cwd: cfg.bundle,
       fds: endpoints.runtimeFds(),
     });
   } catch (err) {
+    if (err instanceof MonitorFailure) throw err;
     throw new MonitorFailure(`cannot start ${cfg.runtime}: ${errorText(err)}`);
   } finally {
     if (endpoints.pipes) closeChildEnds(endpoints.pipes);

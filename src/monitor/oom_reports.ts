@@ -65,7 +65,7 @@ export class OomReports {
     const container = { cid: cfg.cid, name: cfg.name, initPid: this.initPid };
     const lines = killLines(r, container);
     r.victims.forEach((v, i) => {
-      diag(lines[i], {
+      diag(lines[i], "warn", {
         MESSAGE_ID: OOM_KILL_MESSAGE_ID,
         OCIMON_VICTIM_PID: String(v.pid),
         OCIMON_VICTIM_COMM: v.comm,

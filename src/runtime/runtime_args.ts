@@ -6,30 +6,66 @@
 import type { Config } from "../cli/config.ts";
 
 /**
- * `RUNTIME [--systemd-cgroup] [runtime-args] create --bundle B --pid-file P [...] CID`.
- * -s puts --systemd-cgroup first, for create only, as conmon: an exec joins
- * the container's cgroup whatever the manager.
+ * `RUNTIME [--systemd-cgroup] [runtime-args] create --bundle B --pid-file P
+ * [--no-pivot] [--no-new-keyring] [runtime-opts] [--console-socket S] CID`,
+ * in conmon's order (src/runtime_args.c). -s puts --systemd-cgroup first,
+ * for create (and restore) only, as conmon: an exec joins the container's
+ * cgroup whatever the manager.
  */
 export function createArgv(cfg: Config, consoleSocket?: string): string[] {
+  return containerArgv(cfg, "create", [], consoleSocket);
+}
+
+/**
+ * `--restore DIR`, as conmon: `RUNTIME [--systemd-cgroup] [runtime-args]
+ * restore --bundle B --pid-file P [--no-pivot] [--no-new-keyring] --detach
+ * --image-path DIR --work-path B [runtime-opts] [--console-socket S] CID`.
+ * --detach: the runtime returns once the container runs (there is no
+ * `start` after a restore); CRIU works and logs in the bundle. podman passes
+ * --tcp-established, --tcp-close, --file-locks and the LSM labels as
+ * --runtime-opt. The runtime's exit is judged as create's.
+ */
+export function restoreArgv(cfg: Config, consoleSocket?: string): string[] {
+  if (cfg.restore === undefined) throw new Error("restoreArgv: no --restore");
+  const detach = ["--detach", "--image-path", cfg.restore, "--work-path", cfg.bundle];
+  return containerArgv(cfg, "restore", detach, consoleSocket);
+}
+
+function containerArgv(
+  cfg: Config,
+  command: "create" | "restore",
+  extra: string[],
+  consoleSocket: string | undefined,
+): string[] {
   return [
     cfg.runtime,
     ...(cfg.systemdCgroup ? ["--systemd-cgroup"] : []),
     ...cfg.runtimeArgs,
-    "create",
+    command,
     "--bundle",
     cfg.bundle,
     "--pid-file",
     cfg.containerPidfile,
     ...(cfg.noPivot ? ["--no-pivot"] : []),
     ...(cfg.noNewKeyring ? ["--no-new-keyring"] : []),
-    ...(consoleSocket ? ["--console-socket", consoleSocket] : []),
-    ...(cfg.preserveFds > 0 ? ["--preserve-fds", String(cfg.preserveFds)] : []),
+    ...extra,
+    ...ownPreserveFds(cfg),
     ...cfg.runtimeOpts,
+    ...(consoleSocket ? ["--console-socket", consoleSocket] : []),
     cfg.cid,
   ];
 }
 
-/** `RUNTIME [runtime-args] exec --pid-file P --process SPEC --detach [...] CID`. */
+/** ocimon's own --preserve-fds N (conmon has none: podman passes it as a --runtime-opt). */
+function ownPreserveFds(cfg: Config): string[] {
+  return cfg.preserveFds > 0 ? ["--preserve-fds", String(cfg.preserveFds)] : [];
+}
+
+/**
+ * `RUNTIME [runtime-args] exec --pid-file P --process SPEC --detach [--tty]
+ * [runtime-opts] [--console-socket S] CID`, as conmon 2.1.6 (main no longer
+ * passes --tty: the process spec says terminal).
+ */
 export function execArgv(cfg: Config, consoleSocket?: string): string[] {
   return [
     cfg.runtime,
@@ -40,9 +76,10 @@ export function execArgv(cfg: Config, consoleSocket?: string): string[] {
     "--process",
     cfg.execProcessSpec!,
     "--detach",
-    ...(consoleSocket ? ["--tty", "--console-socket", consoleSocket] : []),
-    ...(cfg.preserveFds > 0 ? ["--preserve-fds", String(cfg.preserveFds)] : []),
+    ...(consoleSocket ? ["--tty"] : []),
+    ...ownPreserveFds(cfg),
     ...cfg.runtimeOpts,
+    ...(consoleSocket ? ["--console-socket", consoleSocket] : []),
     cfg.cid,
   ];
 }

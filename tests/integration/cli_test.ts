@@ -17,15 +17,27 @@ async function ocimon(args: string[]) {
 }
 
 const cases: [string, (d: string) => string[], RegExp][] = [
-  ["unknown flag", (d) => [...std(d), "--frobnicate"], /unknown option --frobnicate/],
-  ["missing --cid", (d) => std(d).slice(2), /--cid is required/],
-  ["malformed number", (d) => [...std(d), "--exit-delay", "soon"], /--exit-delay: 'soon'/],
+  [
+    "unknown flag",
+    (d) => [...std(d), "--frobnicate"],
+    /^ocimon: option parsing failed: Unknown option --frobnicate$/m,
+  ],
+  ["missing --cid", (d) => std(d).slice(2), /^ocimon: Container ID not provided. Use --cid$/m],
+  [
+    "malformed number",
+    (d) => [...std(d), "--exit-delay", "soon"],
+    /Cannot parse integer value “soon” for --exit-delay/,
+  ],
   [
     "runtime not executable",
     (d) => [...std(d), "-r", join(d, "bundle", "config.json")],
-    /--runtime: .* is not an executable file/,
+    /^ocimon: Runtime path .*config.json is not valid: Permission denied$/m,
   ],
-  ["bundle without config.json", (d) => [...std(d), "-b", d], /--bundle: .* has no config.json/],
+  [
+    "seccomp notify",
+    (d) => [...std(d), "--seccomp-notify-socket", join(d, "seccomp.sock")],
+    /^ocimon: option --seccomp-notify-socket: seccomp notification is not supported/m,
+  ],
   ["unsafe cid", (d) => [...std(d), "-c", "../evil"], /--cid: '..\/evil' is not a safe file name/],
   [
     "cgroup outside cgroupfs",
@@ -81,15 +93,17 @@ for (const [what, args, message] of cases) {
   });
 }
 
-Deno.test("--help lists every option, marking the inert ones; --version names conmon", async () => {
+Deno.test("--help lists every option, none inert, the refused ones marked; --version names conmon", async () => {
   const h = await ocimon(["--help"]);
   assert.equal(h.code, 0);
   for (const opt of ["--cid", "--exit-command-arg", "--status-file", "--cgroup", "--syslog"]) {
     assert.match(h.stdout, new RegExp(opt));
   }
-  assert.match(h.stdout, /--no-sync-log.*no effect yet/);
-  assert.doesNotMatch(h.stdout, /--syslog.*no effect yet/);
-  assert.doesNotMatch(h.stdout, /--sdnotify-socket.*no effect yet/);
+  assert.doesNotMatch(h.stdout, /no effect|inert|ignored/i);
+  assert.match(h.stdout, /--no-sync-log .*ocimon never fsyncs them/);
+  assert.match(h.stdout, /--seccomp-notify-socket .*\[refused/);
+  assert.match(h.stdout, /--seccomp-notify-plugins .*\[refused/);
+  assert.match(h.stdout, /--status-file .*\[ocimon\]/);
   const v = await ocimon(["--version"]);
   // podman parses the first line; it must read as conmon's.
   assert.match(

@@ -174,11 +174,11 @@ for (const [monitor, bin] of MONITORS) {
         try {
           assert.equal(c.launcher.code, 1, c.launcherStderr);
           const lines = c.launcherStderr.trim().split("\n");
+          // conmon's words; ocimon adds the path and the reason.
+          assert.match(c.launcherStderr, /Failed to open log file/);
           if (monitor === "ocimon") {
             assert.equal(lines.length, 1, c.launcherStderr);
-            assert.match(lines[0], /^ocimon: cannot open log file .+: .+/);
-          } else {
-            assert.match(c.launcherStderr, /Failed to open log file/);
+            assert.match(lines[0], /^ocimon: Failed to open log file .+: .+/);
           }
           await assertNothingCreated(c);
           assert(!exists(join(dir, "missing")), "a missing log directory was created");
@@ -233,29 +233,28 @@ for (const [monitor, bin] of MONITORS) {
     }
   });
 
-  const REFUSED: [string, string[], string[], RegExp, RegExp][] = [
+  // conmon's words, from both monitors.
+  const REFUSED: [string, string[], string[], RegExp][] = [
     [
       "bare k8s-file",
       ["--log-path"],
       ["--log-path", "k8s-file"],
-      /--log-path: k8s-file requires a filename/,
       /k8s-file requires a filename/,
     ],
-    ["no --log-path", ["--log-path"], [], /--log-path is required/, /Log driver not provided/],
+    ["no --log-path", ["--log-path"], [], /Log driver not provided. Use --log-path/],
     [
       "--log-tag with only a k8s-file log",
       [],
       ["--log-tag", "t"],
-      /--log-tag: the k8s-file log has no tags/,
       /k8s-file doesn't support --log-tag/,
     ],
   ];
-  for (const [what, drop, extra, ours, theirs] of REFUSED) {
+  for (const [what, drop, extra, message] of REFUSED) {
     Deno.test(`[${monitor}] ${what}: exit 1, a clear message, nothing created`, async () => {
       const c = await launchWith(bin, { name: "refused", args: ["true"], drop, extra });
       try {
         assert.equal(c.launcher.code, 1, c.launcherStderr);
-        assert.match(c.launcherStderr, monitor === "ocimon" ? ours : theirs);
+        assert.match(c.launcherStderr, message);
         await assertNothingCreated(c);
         // conmon opens the log before it checks the options; ocimon checks first.
         if (monitor === "ocimon") assert(!exists(c.logPath), "log created");

@@ -6,106 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseCommandLine } from "../../src/cli/parse.ts";
-import type { Config } from "../../src/cli/config.ts";
 import { monitorContainer } from "../../src/monitor/mod.ts";
 import { MonitorFailure, MonitorSession } from "../../src/monitor/session.ts";
 import { giveUp } from "../../src/monitor/give_up.ts";
 import { spawnChild } from "../../src/runtime/oci_runtime.ts";
-import { closeQuietly, pipe, readSome, setNonBlocking } from "../../src/sys/fd.ts";
-import { tempDir } from "../support/env.ts";
-
-/** A runtime that records each call, and for `create` does what MODE says. */
-const RECORDING_RUNTIME = `#!/bin/sh
-echo "$*" >> "$(dirname "$0")/calls"
-case "$1 $(cat "$(dirname "$0")/mode")" in
-  "create fail") echo "no such image" >&2; exit 1 ;;
-  "create killed")
-    sleep 300 & echo $! > "$PIDFILE_PATH"; kill -9 $$ ;;
-  "create ok") sleep 300 & echo $! > "$PIDFILE_PATH"; exit 0 ;;
-esac
-exit 0
-`;
-
-interface Fixture {
-  dir: string;
-  cfg: Config;
-  /** What the monitor said on the sync pipe. */
-  syncText(): string;
-  calls(): string[];
-  exitCommandRan(): boolean;
-  cleanup(): void;
-}
-
-function fixture(mode: string, extra: string[] = []): Fixture {
-  const dir = tempDir("giveup");
-  const runtime = join(dir, "runtime");
-  Deno.writeTextFileSync(runtime, RECORDING_RUNTIME, { mode: 0o755 });
-  Deno.writeTextFileSync(join(dir, "mode"), mode);
-  Deno.writeTextFileSync(join(dir, "calls"), "");
-  const exitCommand = join(dir, "exit-command");
-  Deno.writeTextFileSync(exitCommand, `#!/bin/sh\ntouch "${dir}/exit-command-ran"\n`, {
-    mode: 0o755,
-  });
-  const bundle = join(dir, "bundle");
-  Deno.mkdirSync(bundle);
-  Deno.writeTextFileSync(join(bundle, "config.json"), "{}");
-  const pidfile = join(dir, "pidfile");
-  Deno.env.set("PIDFILE_PATH", pidfile);
-  const [r, w] = pipe();
-  setNonBlocking(r);
-  Deno.env.set("_OCI_SYNCPIPE", String(w));
-  const { config: cfg } = parseCommandLine([
-    "-c",
-    "cid1",
-    "-u",
-    "uuid1",
-    "-r",
-    runtime,
-    "-b",
-    bundle,
-    "-p",
-    pidfile,
-    "-l",
-    "none",
-    "--exit-dir",
-    dir,
-    "--persist-dir",
-    join(dir, "persist"),
-    "--api-version",
-    "1",
-    "--sync",
-    "--exit-command",
-    exitCommand,
-    ...extra,
-  ]) as { config: Config }; // deno-fmt-ignore
-  return {
-    dir,
-    cfg,
-    syncText() {
-      const buf = new Uint8Array(4096);
-      const n = readSome(r, buf);
-      return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : "";
-    },
-    calls: () => Deno.readTextFileSync(join(dir, "calls")).trim().split("\n").filter(Boolean),
-    exitCommandRan: () => exists(join(dir, "exit-command-ran")),
-    cleanup() {
-      closeQuietly(r);
-      Deno.env.delete("_OCI_SYNCPIPE");
-      Deno.env.delete("PIDFILE_PATH");
-      Deno.removeSync(dir, { recursive: true });
-    },
-  };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists, recordingRuntime as fixture } from "../support/recording_runtime.ts";
 
 function alive(pid: number): boolean {
   try {

@@ -147,6 +147,11 @@ export interface MonitorOptions extends Partial<BundleOptions> {
   base?: string;
   /** Directories to make in the bundle first (as podman makes BUNDLE/notify). */
   mkdirs?: string[];
+  /**
+   * Our fds to give the monitor as its 3, 4, ... (podman's preserved fds);
+   * the sync and start pipes then follow them, as podman numbers them.
+   */
+  preserved?: number[];
 }
 
 export class MonitoredContainer {
@@ -245,6 +250,10 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   Deno.mkdirSync(join(dir, "exits"));
   for (const d of opts.mkdirs ?? []) Deno.mkdirSync(join(bundle, d), { recursive: true });
   Deno.mkdirSync(join(dir, "persist")); // podman creates it; conmon requires it
+  // The attach socket's link goes here, not to conmon's default /var/run/crio:
+  // conmon exits 1 where that does not exist yet (a fresh machine), and a test
+  // must not depend on what an earlier one left behind.
+  Deno.mkdirSync(join(dir, "sockets"));
   const defaults: [string, string | undefined][] = [
     ["--api-version", "1"],
     ["--cid", cid],
@@ -256,6 +265,7 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
     ["--conmon-pidfile", join(dir, "conmon.pid")],
     ["--exit-dir", join(dir, "exits")],
     ["--persist-dir", join(dir, "persist")],
+    ["--socket-dir-path", join(dir, "sockets")],
     ["--log-path", `k8s-file:${join(dir, "ctr.log")}`],
     ["--status-file", join(dir, "status.json")],
   ];
@@ -269,17 +279,20 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   let startR: number | undefined, startW: number | undefined;
   if (opts.startPipe) [startR, startW] = pipe();
   const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
-  env.push("_OCI_SYNCPIPE=3");
-  if (startR !== undefined) env.push("_OCI_STARTPIPE=4");
+  const preserved = opts.preserved ?? [];
+  const syncFd = 3 + preserved.length;
+  env.push(`_OCI_SYNCPIPE=${syncFd}`);
+  if (startR !== undefined) env.push(`_OCI_STARTPIPE=${syncFd + 1}`);
+  const fds: Record<number, number | "null"> = { 0: "null", 1: errW, 2: errW, [syncFd]: syncW };
+  preserved.forEach((fd, i) => (fds[3 + i] = fd));
+  if (startR !== undefined) fds[syncFd + 1] = startR;
   const bin = opts.bin ?? OCIMON_BIN;
   const pid = spawn({
     path: bin,
     argv: [bin, ...args],
     env,
     cwd: bundle, // as a caller should: conmon writes its oom file to its working directory
-    fds: startR === undefined
-      ? { 0: "null", 1: errW, 2: errW, 3: syncW }
-      : { 0: "null", 1: errW, 2: errW, 3: syncW, 4: startR },
+    fds,
   });
   closeQuietly(syncW);
   closeQuietly(errW);
