@@ -59,6 +59,11 @@ export function listenPid(): string | undefined {
   return Deno.env.get(LISTEN_PID_ENV);
 }
 
+/** _OCI_ATTACHPIPE as set (checked by the parser before anything is made). */
+export function attachPipeValue(): string | undefined {
+  return Deno.env.get(ATTACH_PIPE_ENV);
+}
+
 export function pipeFdFromEnv(name: string): number | undefined {
   const raw = Deno.env.get(name);
   if (raw === undefined || raw === "") return undefined;

@@ -9,6 +9,7 @@
  */
 import { isAbsolute, join, resolve } from "../util/path.ts";
 import { accessProblem, X_OK } from "../sys/access.ts";
+import { attachPipeValue } from "../env.ts";
 import { OPTIONS, type OptionSpec } from "./options.ts";
 import type { Config, LogDriver } from "./config.ts";
 
@@ -324,6 +325,16 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
+/** Whether `path` (symlinks followed) leads to something. */
+function statable(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isDirectory(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
@@ -344,13 +355,38 @@ function checkLogLevel(raw: string | undefined): string {
   return level;
 }
 
+/** What conmon's checks establish, in conmon's order (src/cli.c, then src/ctr_logging.c). */
+interface Checked {
+  cid: string;
+  cuuid?: string;
+  runtimePath: string;
+  logLevel: string;
+  exec: boolean;
+  execAttach: boolean;
+  restore?: string;
+  apiVersion: number;
+  execProcessSpec?: string;
+  exitDelay: number;
+  logOptions: LogOptions;
+}
+
 function buildConfig(v: Values, cwd: string): Config {
   const refused = v[REFUSED];
   if (typeof refused === "string") {
     const o = OPTIONS.find((x) => x.name === refused)!;
     throw new UsageError(`option --${o.name}: ${o.refused}`);
   }
-  // conmon's checks, in conmon's order (src/cli.c, then src/ctr_logging.c).
+  const c = conmonChecks(v, cwd);
+  // ocimon's own checks: what conmon would find out later, or never.
+  checkSafeName("cid", c.cid);
+  if (c.cuuid !== undefined) checkSafeName("cuuid", c.cuuid);
+  const bundle = checkBundle(v, cwd);
+  checkPaths(v, cwd, c);
+  return assemble(v, cwd, c, bundle);
+}
+
+/** conmon's checks, in its order: the first problem conmon names is the one said. */
+function conmonChecks(v: Values, cwd: string): Checked {
   const logMaxFiles = parseInteger("log-max-files", str(v, "log-max-files"), 1);
   const logRotate = v["log-rotate"] === true;
   if (logMaxFiles < 0) {
@@ -366,6 +402,37 @@ function buildConfig(v: Values, cwd: string): Config {
     throw new UsageError("Container ID not provided. Use --cid", "(--cid: the container ID)");
   }
   const logLevel = checkLogLevel(str(v, "log-level"));
+  const mode = checkExecMode(v);
+  const cuuid = str(v, "cuuid");
+  // The legacy exec API (before --api-version 1) had no UUID.
+  if (cuuid === undefined && (!mode.exec || mode.apiVersion >= 1)) {
+    throw new UsageError(
+      "Container UUID not provided. Use --cuuid",
+      "(--cuuid: the container UUID, which names its attach directory)",
+    );
+  }
+  const runtimePath = checkRuntime(str(v, "runtime"), cwd);
+  const execProcessSpec = str(v, "exec-process-spec");
+  if (mode.exec && execProcessSpec === undefined) {
+    throw new UsageError("Exec process spec path not provided. Use --exec-process-spec");
+  }
+  const exitDelay = parseInteger("exit-delay", str(v, "exit-delay"), 0);
+  if (exitDelay < 0) {
+    throw new UsageError("Delay before invoking exit command must be greater than or equal to 0");
+  }
+  const logOptions: LogOptions = {
+    logDrivers: list(v, "log-path").map((p) => parseLogDriver(p, cwd)),
+    logTag: str(v, "log-tag"),
+    logLabels: list(v, "log-label"),
+    logMaxFiles,
+    logRotate,
+  };
+  checkLogOptions(logOptions, cid);
+  return { cid, cuuid, runtimePath, logLevel, ...mode, execProcessSpec, exitDelay, logOptions };
+}
+
+/** --exec, --exec-attach, --restore and --api-version, as conmon checks them together. */
+function checkExecMode(v: Values): Pick<Checked, "exec" | "execAttach" | "restore" | "apiVersion"> {
   const exec = v.exec === true;
   const execAttach = v["exec-attach"] === true;
   const restore = str(v, "restore");
@@ -382,133 +449,102 @@ function buildConfig(v: Values, cwd: string): Config {
       "(--exec-attach needs --api-version 1)",
     );
   }
-  const cuuid = str(v, "cuuid");
-  // The legacy exec API (before --api-version 1) had no UUID.
-  if (cuuid === undefined && (!exec || apiVersion >= 1)) {
-    throw new UsageError(
-      "Container UUID not provided. Use --cuuid",
-      "(--cuuid: the container UUID, which names its attach directory)",
-    );
-  }
-  const runtime = str(v, "runtime");
+  return { exec, execAttach, restore, apiVersion };
+}
+
+/**
+ * As conmon: access(X_OK), a relative path taken from the working
+ * directory; what passes but cannot run (a directory) fails at create,
+ * reported on the sync pipe.
+ */
+function checkRuntime(runtime: string | undefined, cwd: string): string {
   if (runtime === undefined) {
     throw new UsageError(
       "Runtime path not provided. Use --runtime",
       "(--runtime: the OCI runtime, runc or crun)",
     );
   }
-  // As conmon: access(X_OK), a relative path taken from the working
-  // directory; what passes but cannot run (a directory) fails at create,
-  // reported on the sync pipe.
   const runtimePath = resolve(cwd, runtime);
   const runtimeProblem = accessProblem(runtimePath, X_OK);
   if (runtimeProblem) {
     throw new UsageError(`Runtime path ${runtime} is not valid: ${runtimeProblem}`);
   }
-  const execProcessSpec = str(v, "exec-process-spec");
-  if (exec && execProcessSpec === undefined) {
-    throw new UsageError("Exec process spec path not provided. Use --exec-process-spec");
-  }
-  const exitDelay = parseInteger("exit-delay", str(v, "exit-delay"), 0);
-  if (exitDelay < 0) {
-    throw new UsageError("Delay before invoking exit command must be greater than or equal to 0");
-  }
-  const logOptions: LogOptions = {
-    logDrivers: list(v, "log-path").map((p) => parseLogDriver(p, cwd)),
-    logTag: str(v, "log-tag"),
-    logLabels: list(v, "log-label"),
-    logMaxFiles,
-    logRotate,
-  };
-  checkLogOptions(logOptions, cid);
+  return runtimePath;
+}
 
-  // ocimon's own checks: what conmon would find out later, or never.
-  checkSafeName("cid", cid);
-  if (cuuid !== undefined) checkSafeName("cuuid", cuuid);
-  // An exec without --bundle (CRI-O's ExecSync) gets no attach endpoints.
-  const bundleEndpoints = !exec || str(v, "bundle") !== undefined;
+/**
+ * The bundle's content is the runtime's to judge (its error reaches the
+ * caller on the sync pipe, as with conmon); but the monitor works in the
+ * bundle, so it must be a directory (conmon exits 1 there, saying nothing).
+ */
+function checkBundle(v: Values, cwd: string): string {
   const bundle = resolve(cwd, str(v, "bundle") ?? cwd);
-  // What the bundle holds is the runtime's to judge (its error reaches the
-  // caller on the sync pipe, as with conmon); but the monitor works in the
-  // bundle, so it must be a directory (conmon exits 1 there, saying nothing).
   if (!isDirectory(bundle)) {
     throw new UsageError(`option --bundle: ${bundle} is not a directory`);
   }
-  if (execProcessSpec !== undefined) {
-    try {
-      Deno.statSync(resolve(cwd, execProcessSpec));
-    } catch {
-      throw new UsageError(
-        `option --exec-process-spec: ${execProcessSpec} does not exist`,
-      );
-    }
-  }
+  return bundle;
+}
 
+/** The paths and values conmon finds out about later, or never. */
+function checkPaths(v: Values, cwd: string, c: Checked): void {
+  if (c.execProcessSpec !== undefined && !statable(resolve(cwd, c.execProcessSpec))) {
+    throw new UsageError(`option --exec-process-spec: ${c.execProcessSpec} does not exist`);
+  }
   for (const dirOpt of ["exit-dir", "persist-dir", "socket-dir-path"]) {
-    const d = str(v, dirOpt);
-    if (d !== undefined && d === "") {
-      throw new UsageError(`option --${dirOpt} needs a non-empty path`);
-    }
+    if (str(v, dirOpt) === "") throw new UsageError(`option --${dirOpt} needs a non-empty path`);
   }
   const exitDir = str(v, "exit-dir");
   if (exitDir !== undefined && !isDirectory(resolve(cwd, exitDir))) {
     throw new UsageError(`option --exit-dir: ${exitDir} is not a directory`);
   }
-
   const exitCommand = str(v, "exit-command");
-  if (
-    exitCommand !== undefined && !isExecutableFile(resolve(cwd, exitCommand))
-  ) {
-    throw new UsageError(
-      `option --exit-command: ${exitCommand} is not an executable file`,
-    );
+  if (exitCommand !== undefined && !isExecutableFile(resolve(cwd, exitCommand))) {
+    throw new UsageError(`option --exit-command: ${exitCommand} is not an executable file`);
   }
-  const statusFile = str(v, "status-file");
-  if (statusFile === "") {
+  if (str(v, "status-file") === "") {
     throw new UsageError("option --status-file needs a non-empty path");
   }
   const cgroup = str(v, "cgroup");
   if (cgroup !== undefined && !isAbsolute(cgroup)) {
-    throw new UsageError(
-      `option --cgroup: '${cgroup}' must be an absolute cgroup directory path`,
-    );
+    throw new UsageError(`option --cgroup: '${cgroup}' must be an absolute cgroup directory path`);
   }
   const preserveFds = parseInteger("preserve-fds", str(v, "preserve-fds"), 0);
   if (preserveFds < 0) {
     throw new UsageError(`option --preserve-fds: ${preserveFds} is below 0`);
   }
-  if (restore === "") throw new UsageError("option --restore needs the checkpoint's directory");
+  if (c.restore === "") throw new UsageError("option --restore needs the checkpoint's directory");
   // conmon finds out after its launcher has returned (a daemon that exits 1).
-  if (execAttach) {
-    const pipe = Deno.env.get("_OCI_ATTACHPIPE");
-    if (pipe === undefined || !/^\d+$/.test(pipe)) {
-      throw new UsageError(
-        "--attach specified but _OCI_ATTACHPIPE was not",
-        "(--exec-attach needs the attach pipe's fd number in _OCI_ATTACHPIPE)",
-      );
-    }
+  const pipe = attachPipeValue();
+  if (c.execAttach && (pipe === undefined || !/^\d+$/.test(pipe))) {
+    throw new UsageError(
+      "--attach specified but _OCI_ATTACHPIPE was not",
+      "(--exec-attach needs the attach pipe's fd number in _OCI_ATTACHPIPE)",
+    );
   }
+}
 
+/** The Config from checked values: nothing here can fail. */
+function assemble(v: Values, cwd: string, c: Checked, bundle: string): Config {
   const pidfile = str(v, "container-pidfile"); // --pidfile too, its alias
   const opt = (name: string) => {
     const x = str(v, name);
     return x === undefined ? undefined : resolve(cwd, x);
   };
-
   return {
-    cid,
-    cuuid,
+    cid: c.cid,
+    cuuid: c.cuuid,
     name: str(v, "name"),
-    runtime: runtimePath,
+    runtime: c.runtimePath,
     bundle,
-    bundleEndpoints,
-    containerPidfile: pidfile ? resolve(cwd, pidfile) : join(bundle, `pidfile-${cid}`),
+    // An exec without --bundle (CRI-O's ExecSync) gets no attach endpoints.
+    bundleEndpoints: !c.exec || str(v, "bundle") !== undefined,
+    containerPidfile: pidfile ? resolve(cwd, pidfile) : join(bundle, `pidfile-${c.cid}`),
     conmonPidfile: opt("conmon-pidfile"),
     exitDir: opt("exit-dir"),
     persistDir: opt("persist-dir"),
     statusFile: opt("status-file"),
-    cgroup,
-    ...logOptions,
+    cgroup: str(v, "cgroup"),
+    ...c.logOptions,
     // As conmon: 0 or less is no limit.
     logSizeMax: parseInteger("log-size-max", str(v, "log-size-max"), -1, INT64),
     logGlobalSizeMax: parseInteger("log-global-size-max", str(v, "log-global-size-max"), -1, INT64),
@@ -516,13 +552,13 @@ function buildConfig(v: Values, cwd: string): Config {
       resolve(cwd, d)
     ),
     noContainerPartialMessage: v["no-container-partial-message"] === true,
-    logLevel,
+    logLevel: c.logLevel,
     runtimeArgs: list(v, "runtime-arg"),
     runtimeOpts: list(v, "runtime-opt"),
     exitCommand: opt("exit-command"),
     exitCommandArgs: list(v, "exit-command-arg"),
-    exitDelay,
-    apiVersion,
+    exitDelay: c.exitDelay,
+    apiVersion: c.apiVersion,
     sync: v.sync === true,
     // As conmon: 0 or less is no timeout.
     timeout: Math.max(0, parseInteger("timeout", str(v, "timeout"), 0)),
@@ -534,12 +570,12 @@ function buildConfig(v: Values, cwd: string): Config {
     systemdCgroup: v["systemd-cgroup"] === true,
     fullAttach: v["full-attach"] === true,
     socketDirPath: opt("socket-dir-path"),
-    exec,
-    execAttach,
-    execProcessSpec: execProcessSpec ? resolve(cwd, execProcessSpec) : undefined,
-    restore: restore === undefined ? undefined : resolve(cwd, restore),
+    exec: c.exec,
+    execAttach: c.execAttach,
+    execProcessSpec: c.execProcessSpec ? resolve(cwd, c.execProcessSpec) : undefined,
+    restore: c.restore === undefined ? undefined : resolve(cwd, c.restore),
     replaceListenPid: v["replace-listen-pid"] === true,
-    preserveFds,
+    preserveFds: parseInteger("preserve-fds", str(v, "preserve-fds"), 0),
     sdnotifySocket: checkNotifySocket(str(v, "sdnotify-socket")),
     syslog: v.syslog === true,
   };
