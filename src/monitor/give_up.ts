@@ -27,7 +27,7 @@ const KILLED_REAP_MS = 2000;
 export async function giveUp(s: MonitorSession, err: unknown): Promise<MonitorResult> {
   const failure = err instanceof MonitorFailure;
   const message = failure ? err.message : `internal error: ${errorText(err)}`;
-  if (!failure) diag(message);
+  if (!failure) diag(message, "error");
   switch (s.stage) {
     case "setup":
       break;
