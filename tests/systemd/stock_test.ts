@@ -146,7 +146,9 @@ Deno.test(`systemd host (${MONITOR_NAME}): a neighbour's OOM kill is not this co
   const r = await podman(["run", "-d", "--name", a, ...RUN, "sleep", "300"]);
   assert.equal(r.code, 0, r.stderr);
   try {
-    for (let round = 0; round < 2; round++) {
+    // One round: each OOM kill costs ~30 s under TCG (the CI budget); the
+    // integration lanes repeat the neighbour on cgroupfs.
+    for (let round = 0; round < 1; round++) {
       const b = name("hog");
       const hog = await podman(
         [
