@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists, launchMonitor, waitFor } from "../support/harness.ts";
+import { exists, launchMonitor, removeWhenEmpty } from "../support/harness.ts";
 import { OOM_ARGS } from "../support/bundle.ts";
 import { memoryCgroupVersion, RUNTIME } from "../support/env.ts";
 
@@ -19,22 +19,6 @@ const runtimeName = RUNTIME.split("/").pop();
 /** The directory of `pid`'s cgroup (v2: the one "0::" line). */
 function cgroupDirOf(pid: number): string {
   return join(CG, Deno.readTextFileSync(`/proc/${pid}/cgroup`).trim().split("::")[1]);
-}
-
-/** Removes a cgroup directory as soon as it is empty (rmdir fails until then). */
-async function removeWhenEmpty(dir: string, ms: number, what: string): Promise<void> {
-  await waitFor(
-    () => {
-      try {
-        Deno.removeSync(dir);
-        return true;
-      } catch {
-        return undefined;
-      }
-    },
-    ms,
-    what,
-  );
 }
 
 Deno.test({

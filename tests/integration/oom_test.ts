@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists, launchMonitor, waitFor } from "../support/harness.ts";
+import { exists, launchMonitor, removeWhenEmpty, waitFor } from "../support/harness.ts";
 import { OOM_ARGS } from "../support/bundle.ts";
 import { OCIMON_BIN, tempDir } from "../support/env.ts";
 import { memoryCgroupOf } from "../../src/cgroup/paths.ts";
@@ -189,18 +189,7 @@ Deno.test("victims: a limit on the parent (a pod's) names the parent as the cgro
     assert.equal(st.oom.victims[0].oomCgroup, pod);
   } finally {
     await c.cleanup();
-    await waitFor(
-      () => {
-        try {
-          Deno.removeSync(podDir);
-          return true;
-        } catch {
-          return undefined;
-        }
-      },
-      10_000,
-      "the pod cgroup to empty",
-    );
+    await removeWhenEmpty(podDir, 10_000, "the pod cgroup to empty");
   }
 });
 
@@ -233,18 +222,7 @@ Deno.test("the neighbour's kill: a sibling OOM-killed, this cgroup removed befor
       // Stopped from outside, its cgroup removed the moment it is empty, as
       // systemd removes an empty scope: racing the monitor's final read.
       Deno.kill(pid, "SIGKILL");
-      await waitFor(
-        () => {
-          try {
-            Deno.removeSync(dir);
-            return true;
-          } catch {
-            return undefined;
-          }
-        },
-        20_000,
-        "the container's cgroup to empty",
-      );
+      await removeWhenEmpty(dir, 20_000, "the container's cgroup to empty");
       assert.equal(await a.exitCode(), "137");
       const st = a.status();
       assert.equal(st.oomKilled, false, `round ${round}: ${JSON.stringify(st.oom)}`);

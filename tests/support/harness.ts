@@ -335,6 +335,22 @@ export function concat(parts: Uint8Array[]): Uint8Array {
  * True while `pid` runs. A zombie counts as gone: this machine's init reaps
  * its adopted zombies only about once a second.
  */
+/** Removes a cgroup directory as soon as it is empty (rmdir fails until then). */
+export async function removeWhenEmpty(dir: string, ms: number, what: string): Promise<void> {
+  await waitFor(
+    () => {
+      try {
+        Deno.removeSync(dir);
+        return true;
+      } catch {
+        return undefined;
+      }
+    },
+    ms,
+    what,
+  );
+}
+
 export function isAlive(pid: number): boolean {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
