@@ -62,7 +62,7 @@ export function addDiagSink(sink: DiagSink): void {
 let failureSink: DiagSink | undefined;
 
 /**
- * --syslog, as conmon's (podman always passes it): diagnostics also go to
+ * --syslog, as conmon's (podman 5 always passes it, podman 4 at --log-level debug): diagnostics also go to
  * the system log, a failure (fatal()) at error priority, the rest as warnings.
  */
 export async function useSyslog(cid: string, name?: string): Promise<void> {

@@ -169,7 +169,7 @@ Deno.test(`systemd host (${MONITOR_NAME}): a neighbour's OOM kill is not this co
         (await podman(["inspect", b, "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}"]))
           .stdout.trim(),
       );
-      if (!IS_CONMON) await assertOomJournalled(b);
+      if (!IS_CONMON && await monitorHasSyslog(a)) await assertOomJournalled(b);
       await podman(["rm", "-f", "-t", "0", b]);
     }
     assertOomVerdicts(results);
@@ -181,6 +181,19 @@ Deno.test(`systemd host (${MONITOR_NAME}): a neighbour's OOM kill is not this co
     await podman(["rm", "-f", "-t", "0", a]);
   }
 });
+
+/**
+ * Whether podman gave the container's monitor --syslog: podman 5 always
+ * does, podman 4 only at --log-level debug (then no journal entry is due).
+ */
+async function monitorHasSyslog(container: string): Promise<boolean> {
+  const pid = (await podman(["inspect", container, "--format", "{{.State.ConmonPid}}"])).stdout
+    .trim();
+  const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+  const has = argv.includes("--syslog");
+  if (!has) console.log("podman passed no --syslog to the monitor: no journal entry is due");
+  return has;
+}
 
 /** ocimon says each OOM kill in the journal, under a MESSAGE_ID of its own. */
 async function assertOomJournalled(container: string) {
