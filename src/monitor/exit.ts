@@ -63,8 +63,9 @@ export async function awaitExit(s: MonitorSession, w: Watching): Promise<Contain
   // container must not hold back the exit files.
   attempt("reading the container's last output", () => w.relay.drain());
   // The kernel's reports: who was killed, and the evidence where the cgroup
-  // was gone before its counters could be read. Not read when nothing happened.
-  const oomReports = counted.oomKillCount > 0 || !counted.finalRead
+  // was gone before its counters could be read. Not read when nothing happened,
+  // nor where there is no counter to miss (no memory controller).
+  const oomReports = w.watcher && (counted.oomKillCount > 0 || !counted.finalRead)
     ? await attempt("reading the kernel's OOM reports", () => w.oomReports?.now() ?? [], [])
     : [];
   const oom = withReports(counted, oomReports);
