@@ -27,11 +27,12 @@ export type ConmonOomKnown = "" | "broken" | "racy";
  * - "broken": under podman 4 conmon reports an OOM kill as OOMKilled=false: it writes its
  *   oom file to its working directory, and podman 4 starts it elsewhere but reads BUNDLE/oom.
  * - "racy": under podman 5 with runc and the systemd cgroup manager, conmon (2.1.13 on
- *   Debian sid: 2 of 3 right in one run, 0 of 1 in another) reports some OOM kills as
+ *   Debian sid: 2 of 3 right in a lane run) reports some OOM kills as
  *   OOMKilled=false: runc leaves the container's process in the scope itself, systemd
  *   removes the scope once it is empty, and conmon reads memory.events only from its
  *   inotify callback and once more after its main loop, either of which can come after
- *   the cgroup is gone. (crun's process sits in SCOPE/container, which outlives it.)
+ *   the cgroup is gone. (crun puts the process in SCOPE/container; conmon with crun, the
+ *   control on Debian 13 before, got its verdicts right.)
  */
 export function conmonOomKnown(systemdCgroups: boolean): ConmonOomKnown {
   if (!IS_CONMON) return "";
