@@ -48,7 +48,7 @@ add_lane vm "the host lane again inside a cgroup v2 VM, with runc and crun \
 (scripts/vm_lane.sh)" \
   'nested_lane vm scripts/vm_lane.sh vm-total'
 add_lane systemd "podman's stock configuration (systemd cgroups, journald), -s, rootless, \
-in the VM with systemd as PID 1, on Debian 12 and 13 (scripts/systemd_lane.sh)" \
+in the VM with systemd as PID 1, on Debian 12, 13 and sid (scripts/systemd_lane.sh)" \
   'nested_lane systemd scripts/systemd_lane.sh systemd-total'
 
 usage() {

@@ -2,11 +2,14 @@
 # Runs inside the VM with systemd as PID 1 (see scripts/systemd_lane.sh):
 # for each runtime and each monitor (ocimon, then conmon as the control),
 # the podman lane with podman's stock configuration plus what a systemd host
-# adds (tests/systemd/podman_test.ts; stock_test.ts, journald_test.ts,
-# sdnotify_test.ts; on Debian 13 quadlet_test.ts), the monitor with -s and a systemd cgroupsPath
-# (cgroup_test.ts), CRI-O's systemd cgroups (tests/crio, that test alone);
-# then rootless podman (rootless_test.ts), with the root's stock runtime
-# (the first of OCIMON_SYSTEMD_CONTROL_RUNTIMES).
+# adds (tests/systemd/podman_test.ts, and podman58_test.ts, which skips
+# itself before podman 5.8; stock_test.ts, journald_test.ts,
+# sdnotify_test.ts; with podman 5 quadlet_test.ts), the monitor with -s and
+# a systemd cgroupsPath (cgroup_test.ts), CRI-O's systemd cgroups
+# (tests/crio, that test alone); then rootless podman (rootless_test.ts),
+# with the root's stock runtime (the first of
+# OCIMON_SYSTEMD_CONTROL_RUNTIMES, else of OCIMON_VM_RUNTIMES).
+# OCIMON_SYSTEMD_CONTROL_RUNTIMES=none: conmon does not run at all.
 # One closing line per part, then a total.
 # CI budget: the control (conmon) runs with the runtimes in
 # OCIMON_SYSTEMD_CONTROL_RUNTIMES (default runc) only: the contract between
@@ -20,15 +23,17 @@ root=${OCIMON_SYSTEMD_ROOT:-host}
 runtimes=${OCIMON_VM_RUNTIMES:-runc crun}
 monitors=${OCIMON_SYSTEMD_MONITORS:-ocimon conmon}
 control_runtimes=${OCIMON_SYSTEMD_CONTROL_RUNTIMES:-runc}
+[ "$control_runtimes" = none ] && control_runtimes=
 parts=${OCIMON_SYSTEMD_PARTS:-podman stock cgroup crio rootless}
 . scripts/vm/part.sh
 
 monitor_bin() { [ "$1" = conmon ] && echo /usr/bin/conmon || echo "$PWD/bin/ocimon"; }
 
 [ "$(cat /proc/1/comm)" = systemd ] || { echo "systemd lane: PID 1 is not systemd"; exit 1; }
-# Quadlet came with podman 4.4: Debian 13's podman 5 has it, Debian 12's 4.3
-# not (the test fails, rather than skips, where it is asked for and missing).
-quadlet=; [ "$root" = debian13 ] && quadlet=tests/systemd/quadlet_test.ts
+# Quadlet came with podman 4.4: Debian 13's and sid's podman 5 have it,
+# Debian 12's 4.3 not (the test fails, rather than skips, where it is asked
+# for and missing).
+quadlet=; case $root in debian13 | sid) quadlet=tests/systemd/quadlet_test.ts ;; esac
 echo "systemd lane on $root: $(systemctl --version | head -1), $(podman --version), $(conmon --version | head -1)"
 for rt in $runtimes; do
   for mon in $monitors; do
@@ -38,7 +43,8 @@ for rt in $runtimes; do
     bin=$(monitor_bin "$mon")
     for what in $parts; do
       case $what in
-        podman) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-podman-$rt-$mon" tests/systemd/podman_test.ts ;;
+        podman) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-podman-$rt-$mon" \
+          tests/systemd/podman_test.ts tests/systemd/podman58_test.ts ;;
         stock) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-stock-$rt-$mon" \
           tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts $quadlet ;;
         crio) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin PART_FILTER=cgroup_manager=systemd \
@@ -48,9 +54,11 @@ for rt in $runtimes; do
     done
   done
 done
+rootless_rt=${control_runtimes:-$runtimes}
 case " $parts " in *" rootless "*)
   for mon in $monitors; do
-    OCIMON_TEST_RUNTIME=${control_runtimes%% *} OCIMON_BIN=$(monitor_bin "$mon") \
+    [ "$mon" = conmon ] && [ -z "$control_runtimes" ] && continue
+    OCIMON_TEST_RUNTIME=${rootless_rt%% *} OCIMON_BIN=$(monitor_bin "$mon") \
       part "systemd-$root-rootless-$mon" tests/systemd/rootless_test.ts
   done ;;
 esac

@@ -113,6 +113,83 @@ Deno.test("v2 6.1 global OOM (sysrq f): global_oom, no limit, the sacrificed sle
   }]);
 });
 
+Deno.test("v2 7.2 memcg OOM (a kernel allocation hit the limit): limit, cgroups, victim and its memory", () => {
+  const r = only("v2-7.2-memcg.txt");
+  assert.equal(r.constraint, "CONSTRAINT_MEMCG");
+  assert.equal(r.oomMemcg, "/ocimon-kmsg");
+  assert.equal(r.taskMemcg, "/ocimon-kmsg");
+  assert.equal(r.globalOom, false);
+  assert.equal(r.groupKill, false);
+  assert.equal(r.limitKb, 16384);
+  assert.equal(r.usageKb, 16384);
+  assert.deepEqual(r.victims, [{
+    pid: 226,
+    comm: "tail",
+    totalVmKb: 19204,
+    anonRssKb: 16240,
+    fileRssKb: 1736,
+    shmemRssKb: 0,
+    uid: 0,
+    pgtablesKb: 76,
+    oomScoreAdj: 0,
+  }]);
+  assert.deepEqual(r.fields, {
+    constraint: "CONSTRAINT_MEMCG",
+    nodemask: "(null)",
+    cpuset: "/",
+    mems_allowed: "0",
+    oom_memcg: "/ocimon-kmsg",
+    task_memcg: "/ocimon-kmsg",
+    task: "tail",
+    pid: "226",
+    uid: "0",
+  });
+  assert.equal(r.seq, recordStarting("v2-7.2-memcg.txt", "tail invoked oom-killer").seq);
+});
+
+Deno.test("v2 7.2 group kill: every member once, the first victim first", () => {
+  const r = only("v2-7.2-group.txt");
+  assert.equal(r.groupKill, true);
+  assert.equal(r.groupPath, "/ocimon-group");
+  assert.equal(r.oomMemcg, "/ocimon-group");
+  assert.equal(r.taskMemcg, "/ocimon-group");
+  assert.deepEqual(r.victims.map((v) => [v.pid, v.comm, v.anonRssKb]), [
+    [239, "tail", 16020],
+    [237, "sh", 112],
+    [238, "sleep", 104],
+  ]);
+  assert.equal(r.victimsOmitted, 0);
+});
+
+Deno.test("v2 7.2 parent's limit, victim in a child: oom_memcg differs from task_memcg", () => {
+  const r = only("v2-7.2-nested.txt");
+  assert.equal(r.oomMemcg, "/ocimon-pod");
+  assert.equal(r.taskMemcg, "/ocimon-pod/ctr");
+  assert.equal(r.limitKb, 16384);
+  assert.deepEqual(r.victims.map((v) => [v.pid, v.comm, v.totalVmKb]), [[251, "tail", 19204]]);
+});
+
+Deno.test("v2 7.2 global OOM (sysrq f): global_oom, no limit, the sacrificed sleep", () => {
+  const r = only("v2-7.2-global.txt");
+  assert.equal(r.globalOom, true);
+  assert.equal(r.constraint, "CONSTRAINT_NONE");
+  assert.equal(r.oomMemcg, undefined);
+  assert.equal(r.taskMemcg, "/ocimon-global");
+  assert.equal(r.limitKb, undefined);
+  assert.equal(r.fields.global_oom, "");
+  assert.deepEqual(r.victims, [{
+    pid: 263,
+    comm: "sleep",
+    totalVmKb: 3036,
+    anonRssKb: 104,
+    fileRssKb: 1856,
+    shmemRssKb: 0,
+    uid: 0,
+    pgtablesKb: 44,
+    oomScoreAdj: 1000,
+  }]);
+});
+
 Deno.test("v1 6.18 memcg OOM, and a child killed while its shell lives on", () => {
   const a = only("v1-6.18-memcg.txt");
   assert.deepEqual([a.oomMemcg, a.taskMemcg, a.limitKb], ["/ocimon-kmsg", "/ocimon-kmsg", 16384]);
@@ -177,6 +254,10 @@ Deno.test("every fixture's reports, read as one log, come out in order", () => {
     "v2-6.1-global.txt",
     "v1-6.18-comm.txt",
     "v1-4.18-pre419.txt",
+    "v2-7.2-memcg.txt",
+    "v2-7.2-group.txt",
+    "v2-7.2-nested.txt",
+    "v2-7.2-global.txt",
   ];
   const reports = parseOomReports(names.flatMap(records));
   assert.deepEqual(reports.map((r) => r.victims[0].pid), [
@@ -188,8 +269,12 @@ Deno.test("every fixture's reports, read as one log, come out in order", () => {
     1580,
     1603,
     1520,
+    226,
+    239,
+    251,
+    263,
   ]);
-  assert.deepEqual(reports.map((r) => r.victims.length), [1, 3, 1, 1, 1, 1, 1, 1]);
+  assert.deepEqual(reports.map((r) => r.victims.length), [1, 3, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1]);
 });
 
 Deno.test("a summary split over records (pr_cont), with other records between, is joined", () => {

@@ -10,9 +10,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureRootfs, OOM_ARGS, PODMAN_OOM_MEMORY } from "../support/bundle.ts";
-import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { exists, run as runCommand, sleep } from "../support/harness.ts";
-import { assertOomVerdicts, conmonOomBroken } from "../support/podman.ts";
+import { assertOomVerdicts, conmonOomKnown, conmonOomNote } from "../support/podman.ts";
 
 const OOM_RUNS = Number(Deno.env.get("OCIMON_ROOTLESS_OOM_RUNS") ?? 2);
 const USER = "ocimonuser";
@@ -73,7 +73,8 @@ function podman(args: string[], ms?: number): Promise<Result> {
   );
 }
 
-const CONMON_OOM_BROKEN = conmonOomBroken();
+// Rootless podman's stock cgroup manager is systemd (the user's own).
+const CONMON_OOM = conmonOomKnown(true);
 
 let seq = 0;
 const name = (what: string) => `rl-${what}-${Deno.pid}-${++seq}`;
@@ -131,10 +132,9 @@ Deno.test(`rootless (${MONITOR_NAME}): run -d, logs from the journal, stop deliv
 });
 
 Deno.test({
-  name: IS_CONMON
-    ? `rootless (${MONITOR_NAME}): OOM under --memory ${PODMAN_OOM_MEMORY} reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
-      (CONMON_OOM_BROKEN ? " (known conmon failure under podman 4: expected to fail)" : "")
-    : `rootless (${MONITOR_NAME}): OOM under --memory ${PODMAN_OOM_MEMORY}: exit 137 each time; OOMKilled recorded, not asserted (no /dev/kmsg rootless: a kill the scope's removal hides reads false; issue 18)`,
+  name:
+    `rootless (${MONITOR_NAME}): OOM under --memory ${PODMAN_OOM_MEMORY} reports OOMKilled=true, exit 137, ${OOM_RUNS} of ${OOM_RUNS}` +
+    conmonOomNote(CONMON_OOM),
   async fn() {
     const results: string[] = [];
     for (let i = 0; i < OOM_RUNS; i++) {
@@ -165,13 +165,6 @@ Deno.test({
         await podman(["rm", "-f", "-t", "0", n]);
       }
     }
-    if (IS_CONMON) return assertOomVerdicts(results);
-    // Rootless, /dev/kmsg is closed to the monitor: where systemd removes the
-    // scope before the monitor has read the kill, nothing that names the
-    // container's cgroup is left, and the verdict is the last value read
-    // (false, with finalRead false in the status file), never a guess from
-    // an ancestor. Recorded, so that the score shows in the lane's output.
-    console.log(`rootless OOM verdicts: ${results.join(", ")}`);
-    assert(results.every((r) => r === "true 137" || r === "false 137"), results.join(", "));
+    assertOomVerdicts(results, CONMON_OOM);
   },
 });
