@@ -68,7 +68,16 @@ export async function awaitExit(s: MonitorSession, w: Watching): Promise<Contain
   const oomReports = w.watcher && (counted.oomKillCount > 0 || !counted.finalRead)
     ? await attempt("reading the kernel's OOM reports", () => w.oomReports?.now() ?? [], [])
     : [];
-  const oom = withReports(counted, oomReports);
+  let oom = withReports(counted, oomReports);
+  // Without the kernel's reports (rootless), systemd's record of the scope's
+  // kill is the evidence left when the scope was gone before the last read.
+  if (w.watcher && !oom.finalRead && !oom.oomKilled && s.oomEvidence?.unavailable && w.cgroup) {
+    oom = await attempt(
+      "reading systemd's record of the unit",
+      () => unitRecord(s, w.cgroup!, oom),
+      oom,
+    );
+  }
   // Sends under way reach the logs before the exit file says "done".
   await attempt("finishing the log writes", () => s.logSinks?.settle());
   s.stopForwarding();
@@ -86,6 +95,28 @@ export async function awaitExit(s: MonitorSession, w: Watching): Promise<Contain
     oomReportsSource: s.oomEvidence?.unavailable ?? "kmsg",
     memory,
     cgroup: w.cgroup ?? null,
+  };
+}
+
+/** How long the exit waits for systemd's record of a unit to reach the journal. */
+const UNIT_RECORD_WAIT_MS = 2000;
+
+/** The verdict, with systemd's journal record of an OOM kill in the container's unit. */
+async function unitRecord(
+  s: MonitorSession,
+  cg: MemoryCgroup,
+  oom: OomVerdict,
+): Promise<OomVerdict> {
+  const { containerUnit, unitOomRecord } = await import("../oom/unit_record.ts");
+  const unit = containerUnit(cg.path, s.cfg.cid);
+  if (!unit) return oom;
+  const record = await unitOomRecord(unit, s.beganUsec, UNIT_RECORD_WAIT_MS);
+  if (!record.killed) return oom;
+  return {
+    ...oom,
+    oomKilled: true,
+    oomKillCount: Math.max(1, oom.oomKillCount),
+    source: "systemd",
   };
 }
 

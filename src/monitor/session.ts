@@ -56,6 +56,8 @@ export class MonitorSession {
   /** Where the exit files go: one rule for every path. */
   readonly exitFiles: ExitFileTargets;
   stage: Stage = "setup";
+  /** When the monitor began, before the runtime ran (CLOCK_REALTIME, µs). */
+  readonly beganUsec = BigInt(Date.now()) * 1000n;
   /** The container's (or exec process's) pid, once the runtime made it. */
   pid?: number;
   /** The exit code, once the container has exited. */

@@ -36,10 +36,12 @@ export interface OomVerdict {
   oomKillCount: number;
   /**
    * Where the count came from: the cgroup's own counter at the final read;
-   * the kernel's OOM reports naming the cgroup ("kmsg"); the last value read
-   * while the cgroup lived ("last-seen"); or nowhere (no memory controller).
+   * the kernel's OOM reports naming the cgroup ("kmsg"); systemd's journal
+   * record of a kill in the container's own unit, where the kernel's reports
+   * cannot be read ("systemd"); the last value read while the cgroup lived
+   * ("last-seen"); or nowhere (no memory controller).
    */
-  source: "cgroup" | "kmsg" | "last-seen" | "none";
+  source: "cgroup" | "kmsg" | "systemd" | "last-seen" | "none";
   /** Whether the final read, after the reap, found the cgroup's counters. */
   finalRead: boolean;
   /** The counters at the final read (null when it was missed). */

@@ -24,7 +24,7 @@ export interface OomVictimStatus {
 /** What the kernel said about OOM kills in the container's cgroup. */
 export interface OomStatus {
   /** Where the kill count came from (see docs/status-file.md). */
-  source: "cgroup" | "kmsg" | "last-seen" | "none";
+  source: "cgroup" | "kmsg" | "systemd" | "last-seen" | "none";
   /** False when the cgroup was gone before the read after the reap. */
   finalRead: boolean;
   victims: OomVictimStatus[];
