@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { launchMonitor, type MonitoredContainer } from "../../tests/support/harness.ts";
+import { REPO } from "../../tests/support/env.ts";
 import type { Monitor, MonitorName, PerMonitor } from "./alternate.ts";
 import { type Figure, median, percentile, type Row } from "./report.ts";
 import { processCpuSeconds } from "./proc.ts";
@@ -92,4 +93,48 @@ export function addBindMount(bundle: string, source: string, dest: string) {
   const cfg = JSON.parse(Deno.readTextFileSync(join(bundle, "config.json")));
   cfg.mounts.push({ destination: dest, type: "bind", source, options: ["rbind", "ro"] });
   Deno.writeTextFileSync(join(bundle, "config.json"), JSON.stringify(cfg));
+}
+
+/**
+ * The flags bin/ocimon runs Deno with (`--v8-flags=…` and the rest), read from the script
+ * itself so that the floor follows them.
+ */
+export function ocimonDenoFlags(): string[] {
+  const script = Deno.readTextFileSync(join(REPO, "bin/ocimon"));
+  const exec = script.slice(
+    script.indexOf('exec "${DENO:-deno}" run'),
+    script.indexOf("src/main.ts"),
+  );
+  return exec.replace(/\\\n/g, " ").split(/\s+/).filter((w) => w.startsWith("--"));
+}
+
+/** A script of `body` in the run's directory, for a bare Deno process to run. */
+function bareScript(b: Bench, name: string, body: string): string {
+  const path = join(b.work, name);
+  Deno.writeTextFileSync(path, body);
+  return path;
+}
+
+/**
+ * A bare Deno start, timed: a no-op script run with bin/ocimon's flags (the floor under any
+ * Deno monitor's start; undefined if it failed).
+ */
+export async function bareStart(b: Bench): Promise<number | undefined> {
+  const script = bareScript(b, "noop.js", "\n");
+  const t0 = performance.now();
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...ocimonDenoFlags(), script],
+    stdout: "null",
+  }).output();
+  return r.success ? performance.now() - t0 : undefined;
+}
+
+/** A bare Deno process with bin/ocimon's flags idling on a timer: the floor under an idle monitor. */
+export function bareIdle(b: Bench): Deno.ChildProcess {
+  const script = bareScript(b, "idle.js", "setInterval(() => {}, 1000);\n");
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...ocimonDenoFlags(), script],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
 }

@@ -26,6 +26,7 @@ import { diag, diagOnce, errorText } from "../diag.ts";
 import { SHUT_RD, SHUT_WR, SOCK_SEQPACKET } from "../sys/libc.ts";
 import { acceptConnection, listenUnix, recvSome, shutdownSocket } from "../sys/socket.ts";
 import type { Stream } from "./stream.ts";
+import { sleep } from "../util/timer.ts";
 
 export const STDOUT_PIPE = 2;
 export const STDERR_PIPE = 3;
@@ -246,7 +247,7 @@ export class AttachServer {
       if (queued === 0) return;
       if (queued < least) [least, since] = [queued, Date.now()];
       else if (Date.now() - since > stallMs) return;
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
   }
 

@@ -18,6 +18,7 @@ import { EIO } from "../sys/libc.ts";
 import { diag, diagOnce, errorText } from "../diag.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
 import { STDIO_BUF_SIZE, type Stream } from "./stream.ts";
+import { after, type Timer } from "../util/timer.ts";
 
 /**
  * The container's stdout and stderr pipes hold 256 KiB, four times the
@@ -112,7 +113,7 @@ export class OutputRelay {
   #buf = new Uint8Array(STDIO_BUF_SIZE);
   #open = new Map<number, OutputSource>();
   #sinks: SinkEntry[] = [];
-  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #timers = new Set<Timer>();
 
   constructor(readonly poller: Poller, readonly sources: OutputSource[]) {}
 
@@ -162,7 +163,7 @@ export class OutputRelay {
    * and what output is left unread.
    */
   stop(): void {
-    for (const t of this.#timers) clearTimeout(t);
+    for (const t of this.#timers) t.cancel();
     this.#timers.clear();
     for (const [fd, src] of [...this.#open]) {
       const left = bytesReadable(fd);
@@ -190,10 +191,10 @@ export class OutputRelay {
     if (src.tty) {
       // No process has the terminal open (yet, or any more): look again later
       // rather than spin on POLLHUP.
-      const t = setTimeout(() => {
+      const t = after(TTY_HUP_RETRY_MS, () => {
         this.#timers.delete(t);
         if (this.#open.has(src.fd)) this.#watch(src);
-      }, TTY_HUP_RETRY_MS);
+      });
       this.#timers.add(t);
       return false;
     }

@@ -34,6 +34,7 @@ import {
 import { closeQuietly } from "../sys/fd.ts";
 import { type Poller, POLLIN } from "../sys/poller.ts";
 import { bindUnix, sockaddrUn, unixSocket } from "../sys/socket.ts";
+import { after, type Timer } from "../util/timer.ts";
 
 /** conmon's CONN_SOCK_BUF_SIZE: the largest notification read. */
 const BUF_SIZE = 32768;
@@ -70,7 +71,7 @@ export class NotifyProxy {
   #hostAddr: Uint8Array<ArrayBuffer>;
   #buf = new Uint8Array(BUF_SIZE);
   #queue: Uint8Array<ArrayBuffer>[] = [];
-  #timer?: ReturnType<typeof setTimeout>;
+  #timer?: Timer;
   #dropped = 0;
   #failing = "";
   readonly path: string;
@@ -156,7 +157,7 @@ export class NotifyProxy {
     }
     this.#queue.push(data);
     if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#retry(), RETRY_MS);
+      this.#timer = after(RETRY_MS, () => this.#retry());
     }
   }
 
@@ -164,7 +165,7 @@ export class NotifyProxy {
     this.#timer = undefined;
     while (this.#queue.length > 0) {
       if (this.#send(this.#queue[0]) === EAGAIN) {
-        this.#timer = setTimeout(() => this.#retry(), RETRY_MS);
+        this.#timer = after(RETRY_MS, () => this.#retry());
         return;
       }
       this.#queue.shift();
@@ -173,7 +174,7 @@ export class NotifyProxy {
 
   /** Stops relaying and removes the socket. */
   close(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#timer.cancel();
     this.#timer = undefined;
     if (this.#queue.length > 0 || this.#dropped > 0) {
       this.say(

@@ -20,6 +20,7 @@ import {
   type MonitorResult,
   type MonitorSession,
 } from "./session.ts";
+import { after, type Timer } from "../util/timer.ts";
 
 /** How long a killed container gets to be reaped before its exit code is given as -1. */
 const KILLED_REAP_MS = 2000;
@@ -64,12 +65,12 @@ async function endWatched(s: MonitorSession, message: string): Promise<void> {
   let code = s.exitCode;
   if (code === undefined && s.pid !== undefined) {
     kill(s.pid, SIGKILL);
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Timer | undefined;
     const exit = await Promise.race([
       s.reaper.wait(s.pid),
-      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), KILLED_REAP_MS))),
+      new Promise<undefined>((r) => (timer = after(KILLED_REAP_MS, () => r(undefined)))),
     ]);
-    clearTimeout(timer);
+    timer?.cancel();
     code = exit?.code;
   }
   code ??= -1;

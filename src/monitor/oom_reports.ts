@@ -12,12 +12,13 @@ import { createKillMessage, killLines, OOM_KILL_MESSAGE_ID } from "../oom/descri
 import { memoryCgroupOf } from "../cgroup/paths.ts";
 import { diag, diagOnce } from "../diag.ts";
 import { attempt, type MonitorSession } from "./session.ts";
+import { after, type Timer } from "../util/timer.ts";
 
 /** How long after a counted kill its report is read. */
 const SETTLE_MS = 100;
 
 export class OomReports {
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: Timer | undefined;
 
   constructor(
     readonly session: MonitorSession,
@@ -28,10 +29,10 @@ export class OomReports {
   /** A kill was counted: read its report once it has settled. */
   soon(): void {
     if (this.#timer !== undefined || this.#unavailable()) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = after(SETTLE_MS, () => {
       this.#timer = undefined;
       attempt("reading the kernel's OOM reports", () => this.now());
-    }, SETTLE_MS);
+    });
   }
 
   /** Reads what the kernel logged; returns every report naming the container's cgroup. */
@@ -54,7 +55,7 @@ export class OomReports {
   }
 
   cancel(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 

@@ -15,6 +15,7 @@ import { diag, errorText } from "../diag.ts";
 import { MonitorFailure, type MonitorSession } from "./session.ts";
 import { OomReports } from "./oom_reports.ts";
 import type { Created } from "./create.ts";
+import { after } from "../util/timer.ts";
 
 /** The hand-off from watch to exit. */
 export interface Watching extends Created {
@@ -87,17 +88,17 @@ function startWatching(
 function armTimeout(pid: number, seconds: number): Deadline {
   let timedOut = false;
   const timer = seconds > 0
-    ? setTimeout(() => {
+    ? after(seconds * 1000, () => {
       timedOut = true;
       // The whole process group, as conmon, unless that would be everyone.
       const pgid = getpgid(pid);
       kill(pgid > 1 ? -pgid : pid, SIGKILL);
-    }, seconds * 1000)
+    })
     : undefined;
   return {
     get timedOut() {
       return timedOut;
     },
-    clear: () => clearTimeout(timer),
+    clear: () => timer?.cancel(),
   };
 }

@@ -29,6 +29,7 @@ import type { Poller } from "../sys/poller.ts";
 import type { MemoryCgroup } from "../cgroup/paths.ts";
 import { type OomCounters, readOomCounters, readOomKill } from "../cgroup/memory_files.ts";
 import { diag } from "../diag.ts";
+import { after, type Timer } from "../util/timer.ts";
 
 export interface OomVerdict {
   oomKilled: boolean;
@@ -58,7 +59,7 @@ export class OomWatcher {
   #fds: number[] = [];
   #poller: Poller | undefined;
   #onOom: ((count: number) => void) | undefined;
-  #followUps: ReturnType<typeof setTimeout>[] = [];
+  #followUps: Timer[] = [];
 
   private constructor(cg: MemoryCgroup, baseline: number) {
     this.#cg = cg;
@@ -146,14 +147,14 @@ export class OomWatcher {
   #followUp(): void {
     this.#cancelFollowUps();
     this.#followUps = FOLLOW_UP_MS.map((ms) =>
-      setTimeout(() => {
+      after(ms, () => {
         if (this.#check()) this.#cancelFollowUps();
-      }, ms)
+      })
     );
   }
 
   #cancelFollowUps(): void {
-    this.#followUps.forEach((t) => clearTimeout(t));
+    this.#followUps.forEach((t) => t.cancel());
     this.#followUps = [];
   }
 

@@ -9,6 +9,7 @@
  * @module
  */
 import { becomeSubreaper, reapOne, type WaitResult } from "../sys/process.ts";
+import { every, sleep, type Timer } from "../util/timer.ts";
 
 export class ChildReaper {
   #exited = new Map<number, WaitResult>();
@@ -20,7 +21,7 @@ export class ChildReaper {
    * alive (signal listeners do not) and is a backstop should a SIGCHLD ever
    * be coalesced away.
    */
-  #backstop: ReturnType<typeof setInterval> | undefined;
+  #backstop: Timer | undefined;
 
   /** Becomes subreaper and reaps on every SIGCHLD from now on. */
   start(): this {
@@ -55,9 +56,9 @@ export class ChildReaper {
 
   #updateBackstop(): void {
     if (this.#waiters.size > 0 && this.#backstop === undefined) {
-      this.#backstop = setInterval(() => this.reap(), 250);
+      this.#backstop = every(250, () => this.reap());
     } else if (this.#waiters.size === 0 && this.#backstop !== undefined) {
-      clearInterval(this.#backstop);
+      this.#backstop.cancel();
       this.#backstop = undefined;
     }
   }
@@ -88,7 +89,7 @@ export class ChildReaper {
     const deadline = Date.now() + timeoutMs;
     while (!this.reap()) {
       if (Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     return true;
   }

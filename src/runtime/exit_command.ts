@@ -10,13 +10,14 @@ import type { ChildReaper } from "../reaper/child_reaper.ts";
 import type { WaitResult } from "../sys/process.ts";
 import { spawnChild } from "./oci_runtime.ts";
 import { diag } from "../diag.ts";
+import { sleep } from "../util/timer.ts";
 
 export async function runExitCommand(
   cfg: Config,
   reaper: ChildReaper,
 ): Promise<WaitResult | undefined> {
   if (!cfg.exitCommand) return undefined;
-  if (cfg.exitDelay > 0) await new Promise((r) => setTimeout(r, cfg.exitDelay * 1000));
+  if (cfg.exitDelay > 0) await sleep(cfg.exitDelay * 1000);
   try {
     const pid = spawnChild({
       argv: [cfg.exitCommand, ...cfg.exitCommandArgs],

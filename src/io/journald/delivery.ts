@@ -17,6 +17,7 @@
  */
 import { EAGAIN, EINTR, strerror } from "../../sys/libc.ts";
 import { MESSAGE_EQ, messageField } from "./entry_fields.ts";
+import { after, type Timer } from "../../util/timer.ts";
 
 /** How entries reach the journal (entry_sender.ts): each send is 0, or a negative errno. */
 export interface Sender {
@@ -92,9 +93,9 @@ export class JournalDelivery {
    */
   async settle(ms = 1000): Promise<void> {
     if (!this.#connecting || this.#live) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.#connecting, new Promise((r) => timer = setTimeout(r, ms))]);
-    clearTimeout(timer);
+    let timer: Timer | undefined;
+    await Promise.race([this.#connecting, new Promise<void>((r) => timer = after(ms, r))]);
+    timer?.cancel();
   }
 
   /** The end: what never got sent is dropped; drops are said in all. */
