@@ -69,18 +69,6 @@ const SYMBOLS = {
     parameters: ["buffer", "buffer"],
     result: "i32",
   },
-  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
-  posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
-  posix_spawnattr_setsigmask: {
-    parameters: ["buffer", "buffer"],
-    result: "i32",
-  },
-  posix_spawnattr_setsigdefault: {
-    parameters: ["buffer", "buffer"],
-    result: "i32",
-  },
   strerror: { parameters: ["i32"], result: "pointer" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -99,18 +87,26 @@ for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
   Object.defineProperty(libc, name, {
     configurable: true,
     get() {
-      const fn = Deno.dlopen("libc.so.6", { [name]: SYMBOLS[name] }).symbols[name];
+      // errno's address is taken before the first call can fail (binding
+      // may itself set errno); a process that never calls libc (--version,
+      // --help) never loads it through FFI at all.
+      errnoPtr ??= bind("__errno_location")();
+      const fn = bind(name);
       Object.defineProperty(libc, name, { value: fn });
       return fn;
     },
   });
 }
 
+function bind<N extends keyof typeof SYMBOLS>(name: N): Libc[N] {
+  return Deno.dlopen("libc.so.6", { [name]: SYMBOLS[name] }).symbols[name] as Libc[N];
+}
+
 // errno is thread-local: read it right after the failing inline call, on the
 // same (main) thread, before anything else can overwrite it.
-const errnoPtr = libc.__errno_location();
+let errnoPtr: Deno.PointerValue | undefined;
 
-/** The calling thread's errno. */
+/** The calling thread's errno (0 before any libc call). */
 export function errno(): number {
   return errnoPtr ? new Deno.UnsafePointerView(errnoPtr).getInt32() : 0;
 }

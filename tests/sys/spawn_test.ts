@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { closeQuietly, pipe, readSome } from "../../src/sys/fd.ts";
-import { sigset, spawn } from "../../src/sys/spawn.ts";
+import { sigset, spawn, spawnAttr } from "../../src/sys/spawn.ts";
 import { tryWait } from "../../src/sys/process.ts";
 import { Poller, POLLIN } from "../../src/sys/poller.ts";
 
@@ -94,6 +94,37 @@ Deno.test("sigset: the same bits libc's sigaddset sets, for every signal", () =>
       // glibc keeps 32 and 33 for itself: sigaddset refuses them.
       if (lib.symbols.sigaddset(theirs, sig) !== 0) continue;
       assert.deepEqual(sigset([sig]), theirs, `signal ${sig}`);
+    }
+  } finally {
+    lib.close();
+  }
+});
+
+Deno.test("spawnAttr: the same bytes as libc's posix_spawnattr_* make", () => {
+  const lib = Deno.dlopen("libc.so.6", {
+    posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+    posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+    posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+    posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+    posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+    posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  });
+  const cases: [number, number, number[], number[]][] = [
+    [0x04 | 0x08, 0, [1, 2, 13, 15, 64], []],
+    [0x02 | 0x04 | 0x08 | 0x80, 0, [17], [10, 12]],
+    [0x02, 4321, [], [1, 64]],
+  ];
+  try {
+    for (const [flags, pgroup, def, mask] of cases) {
+      const theirs = new Uint8Array(336);
+      const s = lib.symbols;
+      assert.equal(s.posix_spawnattr_init(theirs), 0);
+      assert.equal(s.posix_spawnattr_setsigdefault(theirs, sigset(def)), 0);
+      assert.equal(s.posix_spawnattr_setsigmask(theirs, sigset(mask)), 0);
+      assert.equal(s.posix_spawnattr_setpgroup(theirs, pgroup), 0);
+      assert.equal(s.posix_spawnattr_setflags(theirs, flags), 0);
+      assert.deepEqual(spawnAttr(flags, pgroup, sigset(def), sigset(mask)), theirs);
+      s.posix_spawnattr_destroy(theirs);
     }
   } finally {
     lib.close();
