@@ -129,12 +129,16 @@ export async function bareStart(b: Bench): Promise<number | undefined> {
   return r.success ? performance.now() - t0 : undefined;
 }
 
-/** A bare Deno process with bin/ocimon's flags idling on a timer: the floor under an idle monitor. */
-export function bareIdle(b: Bench): Deno.ChildProcess {
+/**
+ * `count` bare Deno processes with bin/ocimon's flags idling on a timer: the floor under an idle
+ * monitor. The script is written once, before any of them reads it.
+ */
+export function bareIdle(b: Bench, count: number): Deno.ChildProcess[] {
   const script = bareScript(b, "idle.js", "setInterval(() => {}, 1000);\n");
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...ocimonDenoFlags(), script],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return Array.from({ length: count }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", ...ocimonDenoFlags(), script],
+      stdout: "null",
+      stderr: "null",
+    }).spawn());
 }

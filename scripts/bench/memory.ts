@@ -28,20 +28,29 @@ export async function memory(b: Bench) {
     }
   });
   // The floor: as many bare Deno processes (bin/ocimon's flags, idling on a timer), up together.
-  const bare = Array.from({ length: count }, () => bareIdle(b));
+  const bare = bareIdle(b, count);
   let floor: ReturnType<typeof processMemory>[];
   try {
     await sleep(1000 + 100 * count); // started and settled, as the monitors were
-    floor = bare.map((p) => processMemory(p.pid));
+    floor = bare.map((p) => {
+      try {
+        return processMemory(p.pid);
+      } catch { // ended and reaped already
+        return { rss: NaN, pss: NaN, privateDirty: NaN };
+      }
+    });
   } finally {
     for (const p of bare) {
-      p.kill("SIGKILL");
+      try {
+        p.kill("SIGKILL");
+      } catch { /* it ended by itself: its figures are NaN and left out below */ }
       await p.status;
     }
   }
   const monitors = { ocimon: runs.ocimon.flat(), conmon: runs.conmon.flat() };
   const mib = (f: "rss" | "pss" | "privateDirty") => pick(monitors, (x) => x[f] / 1024);
-  const floorMib = (f: "rss" | "pss" | "privateDirty") => figure(floor.map((x) => x[f] / 1024));
+  const floorMib = (f: "rss" | "pss" | "privateDirty") =>
+    figure(floor.map((x) => x[f] / 1024).filter((x) => !Number.isNaN(x)));
   addRow(b, "memory (idle monitor)", `RSS, ${count} monitors`, "MiB", mib("rss"));
   addRow(b, "memory (idle monitor)", "PSS", "MiB", mib("pss"));
   addRow(b, "memory (idle monitor)", "private dirty", "MiB", mib("privateDirty"), "≤ bare + 1 MiB");
