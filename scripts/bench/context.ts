@@ -131,14 +131,22 @@ export async function bareStart(b: Bench): Promise<number | undefined> {
 
 /**
  * `count` bare Deno processes with bin/ocimon's flags idling on a timer: the floor under an idle
- * monitor. The script is written once, before any of them reads it.
+ * monitor. The script is written once, before any of them reads it; each says "up" once its
+ * timer is set, and this resolves when all have (as the monitors, they are measured after that).
  */
-export function bareIdle(b: Bench, count: number): Deno.ChildProcess[] {
-  const script = bareScript(b, "idle.js", "setInterval(() => {}, 1000);\n");
-  return Array.from({ length: count }, () =>
+export async function bareIdle(b: Bench, count: number): Promise<Deno.ChildProcess[]> {
+  const script = bareScript(b, "idle.js", 'setInterval(() => {}, 1000);\nconsole.log("up");\n');
+  const procs = Array.from({ length: count }, () =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", ...ocimonDenoFlags(), script],
-      stdout: "null",
+      stdout: "piped",
       stderr: "null",
     }).spawn());
+  await Promise.all(procs.map(async (p) => {
+    const reader = p.stdout.getReader();
+    await reader.read(); // "up", or the end if it failed
+    reader.releaseLock();
+    await p.stdout.cancel();
+  }));
+  return procs;
 }

@@ -28,10 +28,10 @@ export async function memory(b: Bench) {
     }
   });
   // The floor: as many bare Deno processes (bin/ocimon's flags, idling on a timer), up together.
-  const bare = bareIdle(b, count);
+  const bare = await bareIdle(b, count);
   let floor: ReturnType<typeof processMemory>[];
   try {
-    await sleep(1000 + 100 * count); // started and settled, as the monitors were
+    await sleep(1000); // settled, as the monitors were
     floor = bare.map((p) => {
       try {
         return processMemory(p.pid);
