@@ -46,7 +46,8 @@ for rt in $runtimes; do
         podman) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-podman-$rt-$mon" \
           tests/systemd/podman_test.ts tests/systemd/podman58_test.ts ;;
         stock) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-stock-$rt-$mon" \
-          tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts $quadlet ;;
+          tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts \
+          tests/systemd/socket_activation_test.ts $quadlet ;;
         crio) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin PART_FILTER=cgroup_manager=systemd \
           part "systemd-$root-crio-$rt-$mon" tests/crio/crio_test.ts ;;
         cgroup) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-cgroup-$rt-$mon" tests/systemd/cgroup_test.ts ;;
