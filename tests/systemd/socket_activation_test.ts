@@ -1,13 +1,14 @@
 /**
- * Socket activation through podman and its monitor (`--replace-listen-pid`):
- * a `.socket` unit (Accept=yes) starts a `podman run` service per
- * connection. systemd gives podman the connection as fd 3 with LISTEN_FDS=1
- * and LISTEN_PID=podman's pid; podman passes `--preserve-fds 1` and
- * `--replace-listen-pid` to the monitor, which starts the runtime with
- * LISTEN_PID set to the runtime's own pid, so that the runtime takes the
- * socket as systemd's (runc and crun check LISTEN_PID against their pid)
- * and hands it to the container with LISTEN_FDS=1 and LISTEN_PID=1, the
- * container's own pid. The container answers through fd 3.
+ * Socket activation through podman and its monitor: a `.socket` unit
+ * (Accept=yes) starts a `podman run` service per connection. systemd gives
+ * podman the connection as fd 3 with LISTEN_FDS=1 and LISTEN_PID=podman's
+ * pid; podman passes the fd on to the monitor and the runtime
+ * (`--preserve-fds 1`) and sets LISTEN_FDS, LISTEN_PID=1 and LISTEN_FDNAMES
+ * in the container's environment itself. The container answers through
+ * fd 3. In the systemd VM (podman 4.3, runc and crun) the container saw the
+ * same whether the monitor replaced LISTEN_PID for the runtime or not, and
+ * the same with conmon: what `--replace-listen-pid` itself does, with the
+ * real runtime, is tested in tests/integration/conmon_compat_test.ts.
  * OCIMON_BIN=/usr/bin/conmon is the control. Needs systemd as PID 1
  * (tests/systemd: the systemd VM lane).
  */
