@@ -124,11 +124,11 @@ function startRuntime(s: MonitorSession, endpoints: ContainerEndpoints): number 
   const plan = listenPidPlan(listenPid(), Deno.pid, cfg.replaceListenPid);
   try {
     if (plan.action === "refuse") throw new MonitorFailure(plan.message);
-    return spawnChild({
+    return s.reaper.started(spawnChild({
       argv: plan.action === "replace" ? withListenPid(argv) : argv,
       cwd: cfg.bundle,
       fds: endpoints.runtimeFds(),
-    });
+    }));
   } catch (err) {
     if (err instanceof MonitorFailure) throw err;
     throw new MonitorFailure(`cannot start ${cfg.runtime}: ${errorText(err)}`);

@@ -74,6 +74,16 @@ export class ChildReaper {
   }
 
   /**
+   * Says that a child we have just started holds `pid`: a status kept for an
+   * earlier process of that number (the kernel reuses numbers) is stale, and
+   * must answer neither wait() nor signal().
+   */
+  started(pid: number): number {
+    this.#exited.delete(pid);
+    return pid;
+  }
+
+  /**
    * Sends `signo` to `pid`, unless `pid` has been reaped (its number may be
    * another process's by now). False when nothing was sent.
    */

@@ -4,7 +4,9 @@
  * give it out again (as root, through /proc/sys/kernel/ns_last_pid), and the
  * signals the monitor sends on its own behalf (SIGTERM forwarded, as podman
  * stops a container through its monitor; the SIGKILL of giving up) must not
- * reach the newcomer. Real processes; the runtime is a recording one.
+ * reach the newcomer; and a child the monitor starts anew with that number is
+ * waited for and signalled as itself. Real processes; the runtime is a
+ * recording one.
  */
 import assert from "node:assert/strict";
 import { ChildReaper } from "../../src/reaper/child_reaper.ts";
@@ -73,6 +75,28 @@ Deno.test("the reaper signals a live child, never a reaped pid, even once its nu
       await new Promise((r) => setTimeout(r, 50));
       assert(alive(newcomer), "the process that got the reaped pid's number is untouched");
     }
+  } finally {
+    if (newcomer !== undefined) killOwn(newcomer);
+    await reaper.reapRemaining(2000);
+    reaper.stop();
+  }
+});
+
+Deno.test("a reaped pid that a child we start anew receives is that child's: its own status, its signals", async () => {
+  const reaper = new ChildReaper().start();
+  let newcomer: number | undefined;
+  try {
+    const [gone, reused] = await reapedAndReused(reaper);
+    newcomer = reused;
+    if (newcomer === undefined) {
+      console.log("pid reuse could not be arranged here: nothing to check");
+      return;
+    }
+    assert.equal(reaper.started(newcomer), gone);
+    const exit = reaper.wait(newcomer);
+    assert.equal(reaper.signal(newcomer, 15), true, "the new child is signalled");
+    assert.deepEqual(await exit, { pid: gone, code: 143, signal: 15 }, "not the old status");
+    newcomer = undefined;
   } finally {
     if (newcomer !== undefined) killOwn(newcomer);
     await reaper.reapRemaining(2000);
