@@ -34,15 +34,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 #   (conmon 2.1.6 is the control of the host lanes).
 runtimes_of() { case $1 in debian13) echo crun ;; host) echo runc ;; *) echo runc crun ;; esac; }
 control_of() { case $1 in sid) echo runc ;; *) echo none ;; esac; }
-parts_of() { case $1 in host) echo stock rootless ;; *) echo podman stock cgroup crio rootless ;; esac; }
+parts_of() { case $1 in host) echo stock rootless ;; sid) echo podman stock cgroup crio rootless kernel ;; *) echo podman stock cgroup crio rootless ;; esac; }
 if [ "${OCIMON_SYSTEMD_FULL:-}" = 1 ]; then
   runtimes_of() { echo runc crun; }
   control_of() { case $1 in debian13) echo crun ;; *) echo runc ;; esac; }
-  parts_of() { echo podman stock cgroup crio rootless; }
+  parts_of() { echo podman stock cgroup crio rootless kernel; }
 fi
 # The VM runs its tests with --no-check (scripts/vm/part.sh): they are
 # type-checked here, in seconds, where TCG takes a minute a part.
-if ! deno check --quiet --no-config "$root"/tests/{systemd,podman,crio}; then
+if ! deno check --quiet --no-config "$root"/tests/{systemd,podman,crio,integration,cgroup_v2}; then
   echo "systemd-typecheck: 0 passed, 1 failed, 0 skipped (deno check; the tests run all the same)"
   tf=$((tf + 1))
 fi
