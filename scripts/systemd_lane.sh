@@ -15,16 +15,20 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/lane_summary.sh"
 # CI budget (.ci/run, under 75 minutes on 2 cores under TCG): each root runs
-# what only it can show, and the newest stack runs everything.
-# - sid: every part, ocimon with runc and crun; conmon, the control, with
-#   runc (crun was Debian 13's control before sid came; the contract between
-#   podman and its monitor does not change with the runtime, and the host
-#   lanes run conmon with both). The one root where every systemd test runs
-#   with ocimon: cgroup v2 with systemd.
+# what only it can show, and the newest stack most of it. Every systemd test
+# runs with ocimon on cgroup v2 with systemd on sid (with runc).
+# - sid: ocimon with runc in every part, the kernel part (the OOM verdict and
+#   victims on sid's kernel, 7.2) included; with crun the podman part (podman
+#   5.8's expectations with Debian's default runtime): crun's stock, cgroup
+#   and crio parts run on Debian 13. conmon, the control, runs the parts
+#   whose contract is podman's (podman, stock, rootless) with runc: the
+#   contract between podman and its monitor does not change with the
+#   runtime, and the host lanes run conmon with both. The -s and CRI-O parts
+#   test ocimon's own use of systemd cgroups; conmon 2.1.6 is their control
+#   in the host lanes.
 # - Debian 13: podman 5.4's contract (the podman, stock and rootless parts,
 #   Quadlet included) and its runtimes for -s and CRI-O, ocimon with crun
-#   (Debian 13's default) alone: runc on cgroup v2 with systemd runs on sid.
-#   No control: conmon runs on sid.
+#   (Debian 13's default) alone. No control: conmon runs on sid.
 # - Debian 12: what podman 4.3 does differently on a systemd host (the stock
 #   part: scopes, journald, sd-notify; rootless), ocimon with runc alone. Its
 #   podman part is left out (podman 4.3's tests run in the podman lane on
@@ -32,17 +36,28 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 #   the other roots), and so are the cgroup and crio parts, which do not
 #   involve podman (they run on Debian 13 and sid), and the control
 #   (conmon 2.1.6 is the control of the host lanes).
+# OCIMON_SYSTEMD_FULL=1 runs every part with both runtimes and conmon on
+# every root; OCIMON_SYSTEMD_PARTS, where given, is what every runtime runs.
 runtimes_of() { case $1 in debian13) echo crun ;; host) echo runc ;; *) echo runc crun ;; esac; }
 control_of() { case $1 in sid) echo runc ;; *) echo none ;; esac; }
-parts_of() { case $1 in host) echo stock rootless ;; *) echo podman stock cgroup crio rootless ;; esac; }
+parts_of() { case $1 in host) echo stock rootless ;; sid) echo podman stock cgroup crio rootless kernel ;; *) echo podman stock cgroup crio rootless ;; esac; }
+# The parts of a root that only some runtimes (or the control) run: "" is all.
+crun_parts_of() { case $1 in sid) echo podman ;; esac; }
+control_parts_of() { case $1 in sid) echo podman stock ;; esac; }
 if [ "${OCIMON_SYSTEMD_FULL:-}" = 1 ]; then
   runtimes_of() { echo runc crun; }
   control_of() { case $1 in debian13) echo crun ;; *) echo runc ;; esac; }
-  parts_of() { echo podman stock cgroup crio rootless; }
+  parts_of() { echo podman stock cgroup crio rootless kernel; }
+  crun_parts_of() { :; }
+  control_parts_of() { :; }
+fi
+if [ -n "${OCIMON_SYSTEMD_PARTS:-}" ]; then
+  crun_parts_of() { :; }
+  control_parts_of() { :; }
 fi
 # The VM runs its tests with --no-check (scripts/vm/part.sh): they are
 # type-checked here, in seconds, where TCG takes a minute a part.
-if ! deno check --quiet --no-config "$root"/tests/{systemd,podman,crio}; then
+if ! deno check --quiet --no-config "$root"/tests/{systemd,podman,crio,integration,cgroup_v2}; then
   echo "systemd-typecheck: 0 passed, 1 failed, 0 skipped (deno check; the tests run all the same)"
   tf=$((tf + 1))
 fi
@@ -54,6 +69,8 @@ for r in ${OCIMON_SYSTEMD_ROOTS:-host debian13 sid}; do
   OCIMON_VM_RUNTIMES=${OCIMON_VM_RUNTIMES:-$(runtimes_of "$r")} \
     OCIMON_SYSTEMD_CONTROL_RUNTIMES=${OCIMON_SYSTEMD_CONTROL_RUNTIMES:-$(control_of "$r")} \
     OCIMON_SYSTEMD_PARTS=${OCIMON_SYSTEMD_PARTS:-$(parts_of "$r")} \
+    OCIMON_SYSTEMD_PARTS_CRUN=$(crun_parts_of "$r") \
+    OCIMON_SYSTEMD_CONTROL_PARTS=$(control_parts_of "$r") \
     OCIMON_SYSTEMD_ROOT=$r bash "$root/scripts/vm.sh" --systemd --root "$r" \
     sh "$root/scripts/vm/systemd_lane_inside.sh" 2>&1 |
     sed -u 's/\r//g; s/\x1b[]P][^\x07\x1b]*\(\x07\|\x1b\\\)//g; s/\x1b\[[0-9;?!]*[a-zA-Z]//g; s/\x1b[78c]//g; /^c*SeaBIOS/d; /^Booting from ROM/d' |

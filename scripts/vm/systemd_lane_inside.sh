@@ -25,6 +25,17 @@ monitors=${OCIMON_SYSTEMD_MONITORS:-ocimon conmon}
 control_runtimes=${OCIMON_SYSTEMD_CONTROL_RUNTIMES:-runc}
 [ "$control_runtimes" = none ] && control_runtimes=
 parts=${OCIMON_SYSTEMD_PARTS:-podman stock cgroup crio rootless}
+# The parts each runtime runs with ocimon (OCIMON_SYSTEMD_PARTS_RUNC,
+# OCIMON_SYSTEMD_PARTS_CRUN) and conmon runs (OCIMON_SYSTEMD_CONTROL_PARTS),
+# where the lane narrows them (scripts/systemd_lane.sh); else every part.
+parts_for() {
+  if [ "$2" = conmon ]; then echo "${OCIMON_SYSTEMD_CONTROL_PARTS:-$parts}"; return; fi
+  case $1 in
+    runc) echo "${OCIMON_SYSTEMD_PARTS_RUNC:-$parts}" ;;
+    crun) echo "${OCIMON_SYSTEMD_PARTS_CRUN:-$parts}" ;;
+    *) echo "$parts" ;;
+  esac
+}
 . scripts/vm/part.sh
 
 monitor_bin() { [ "$1" = conmon ] && echo /usr/bin/conmon || echo "$PWD/bin/ocimon"; }
@@ -41,15 +52,22 @@ for rt in $runtimes; do
       case " $control_runtimes " in *" $rt "*) ;; *) continue ;; esac
     fi
     bin=$(monitor_bin "$mon")
-    for what in $parts; do
+    for what in $(parts_for "$rt" "$mon"); do
       case $what in
         podman) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-podman-$rt-$mon" \
           tests/systemd/podman_test.ts tests/systemd/podman58_test.ts ;;
         stock) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-stock-$rt-$mon" \
-          tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts $quadlet ;;
+          tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts \
+          tests/systemd/socket_activation_test.ts $quadlet ;;
         crio) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin PART_FILTER=cgroup_manager=systemd \
           part "systemd-$root-crio-$rt-$mon" tests/crio/crio_test.ts ;;
         cgroup) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-cgroup-$rt-$mon" tests/systemd/cgroup_test.ts ;;
+        # The OOM verdict and its victims on this root's own kernel (sid's
+        # newest), the monitor driven directly on cgroupfs. ocimon's alone:
+        # conmon names no victims.
+        kernel) [ "$mon" = conmon ] && continue
+          OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-kernel-$rt-$mon" \
+            tests/integration/oom_test.ts tests/cgroup_v2/cgroup_v2_test.ts ;;
       esac
     done
   done

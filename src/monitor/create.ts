@@ -17,8 +17,9 @@ import { readMemoryUsage, readOomKill } from "../cgroup/memory_files.ts";
 import { MIN_MONITOR_CGROUP_MIB } from "../cgroup/monitor_limit.ts";
 import { closeQuietly, readSome, setNonBlocking } from "../sys/fd.ts";
 import { whenReadable } from "../sys/poller.ts";
+import type { WaitResult } from "../sys/process.ts";
 import { rfc3339Nano } from "../sys/time.ts";
-import { errorText } from "../diag.ts";
+import { diag, errorText } from "../diag.ts";
 import { attempt, describeExit, MonitorFailure, type MonitorSession } from "./session.ts";
 import { createTimeKill } from "./oom_reports.ts";
 
@@ -47,7 +48,7 @@ export async function create(s: MonitorSession): Promise<Created> {
     }
   }
   const ran = await s.reaper.wait(runtimePid);
-  if (ran.code !== 0) {
+  if (ran.code !== 0 && !execRanAnyway(s, ran)) {
     const stderr = endpoints.pipes ? readAvailable(endpoints.pipes.stderrReader) : "";
     const oomKill = await attempt("reading the kernel's OOM reports", () => createTimeKill(s), "");
     const verb = cfg.exec ? "exec" : cfg.restore !== undefined ? "restore" : "create";
@@ -75,6 +76,21 @@ export async function create(s: MonitorSession): Promise<Created> {
   connectTerminal(endpoints);
   s.signalTarget = s.pid;
   return { pid: s.pid, startedAt: rfc3339Nano() };
+}
+
+/**
+ * An exec whose runtime ended non-zero but whose process exists (its pid
+ * file was written) is not a failed create: as conmon main, the process is
+ * watched and its own exit code is the exec's (podman's healthchecks read
+ * it). A runtime that ended by a signal, or wrote no pid file (runc, for a
+ * command it cannot start), failed: the caller gets its message.
+ */
+function execRanAnyway(s: MonitorSession, ran: WaitResult): boolean {
+  if (!s.cfg.exec || ran.signal || readPidIfAny(s.cfg.containerPidfile) === undefined) return false;
+  diag(
+    `${s.cfg.runtime} exec ended with ${describeExit(ran)}; its process is watched all the same`,
+  );
+  return true;
 }
 
 /** --exec-attach: our attach socket first, then podman says "go on". */
@@ -108,11 +124,11 @@ function startRuntime(s: MonitorSession, endpoints: ContainerEndpoints): number 
   const plan = listenPidPlan(listenPid(), Deno.pid, cfg.replaceListenPid);
   try {
     if (plan.action === "refuse") throw new MonitorFailure(plan.message);
-    return spawnChild({
+    return s.reaper.started(spawnChild({
       argv: plan.action === "replace" ? withListenPid(argv) : argv,
       cwd: cfg.bundle,
       fds: endpoints.runtimeFds(),
-    });
+    }));
   } catch (err) {
     if (err instanceof MonitorFailure) throw err;
     throw new MonitorFailure(`cannot start ${cfg.runtime}: ${errorText(err)}`);

@@ -10,7 +10,6 @@
 import { deleteArgv } from "../runtime/runtime_args.ts";
 import { runToCompletion } from "../runtime/oci_runtime.ts";
 import { writeExitDirFile, writePersistExitFile } from "../status/exit_files.ts";
-import { kill } from "../sys/process.ts";
 import { SIGKILL } from "../sys/libc.ts";
 import { diag, errorText } from "../diag.ts";
 import {
@@ -34,7 +33,7 @@ export async function giveUp(s: MonitorSession, err: unknown): Promise<MonitorRe
       break;
     case "created":
       // Made, but the caller never heard of it: it must not outlive us.
-      if (s.pid !== undefined) kill(s.pid, SIGKILL);
+      if (s.pid !== undefined) s.reaper.signal(s.pid, SIGKILL);
       if (!s.cfg.exec) await deleteContainer(s);
       break;
     case "pid-sent":
@@ -64,7 +63,7 @@ async function deleteContainer(s: MonitorSession): Promise<void> {
 async function endWatched(s: MonitorSession, message: string): Promise<void> {
   let code = s.exitCode;
   if (code === undefined && s.pid !== undefined) {
-    kill(s.pid, SIGKILL);
+    s.reaper.signal(s.pid, SIGKILL);
     let timer: Timer | undefined;
     const exit = await Promise.race([
       s.reaper.wait(s.pid),

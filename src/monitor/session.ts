@@ -15,7 +15,7 @@ import { ParentPipe } from "../io/sync_pipe.ts";
 import { SYNC_PIPE_ENV } from "../env.ts";
 import { ChildReaper } from "../reaper/child_reaper.ts";
 import { Poller } from "../sys/poller.ts";
-import { becomeSubreaper, kill, signalName, type WaitResult } from "../sys/process.ts";
+import { becomeSubreaper, signalName, type WaitResult } from "../sys/process.ts";
 import { type ExitFileTargets, exitFileTargets } from "../status/exit_files.ts";
 import type { ContainerStatus } from "../status/status_file.ts";
 import { runExitCommand } from "../runtime/exit_command.ts";
@@ -86,7 +86,8 @@ export class MonitorSession {
   /** From now on SIGTERM, SIGINT and SIGQUIT to the monitor go to `signalTarget`. */
   forwardSignals(): void {
     for (const [sig, signo] of Object.entries(FORWARDED)) {
-      const handler = () => this.signalTarget > 0 && kill(this.signalTarget, signo);
+      // Never a pid already reaped: its number may be someone else's now.
+      const handler = () => this.reaper.signal(this.signalTarget, signo);
       Deno.addSignalListener(sig as Deno.Signal, handler);
       this.#unforward.push(() => Deno.removeSignalListener(sig as Deno.Signal, handler));
     }

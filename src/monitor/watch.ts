@@ -9,7 +9,6 @@ import { OutputRelay } from "../io/container_io.ts";
 import { type MemoryCgroup, memoryCgroupOf } from "../cgroup/paths.ts";
 import { OomWatcher } from "../oom/watcher.ts";
 import { writeOomFiles } from "../status/exit_files.ts";
-import { getpgid, kill } from "../sys/process.ts";
 import { SIGKILL } from "../sys/libc.ts";
 import { diag, errorText } from "../diag.ts";
 import { MonitorFailure, type MonitorSession } from "./session.ts";
@@ -39,7 +38,7 @@ export async function watch(s: MonitorSession, created: Created): Promise<Watchi
   const { pid } = created;
   let watching: Watching;
   try {
-    watching = { ...created, ...startWatching(s, pid), deadline: armTimeout(pid, cfg.timeout) };
+    watching = { ...created, ...startWatching(s, pid), deadline: armTimeout(s, pid, cfg.timeout) };
   } catch (err) {
     throw new MonitorFailure(`cannot watch the container: ${errorText(err)}`);
   }
@@ -51,7 +50,7 @@ export async function watch(s: MonitorSession, created: Created): Promise<Watchi
       await s.hooks.afterCreate(pid, s.reaper);
     } catch (err) {
       diag(errorText(err));
-      kill(pid, SIGKILL);
+      s.reaper.signal(pid, SIGKILL);
     }
   }
   return watching;
@@ -85,14 +84,13 @@ function startWatching(
   return { cgroup, watcher, oomReports, relay };
 }
 
-function armTimeout(pid: number, seconds: number): Deadline {
+function armTimeout(s: MonitorSession, pid: number, seconds: number): Deadline {
   let timedOut = false;
   const timer = seconds > 0
     ? after(seconds * 1000, () => {
       timedOut = true;
       // The whole process group, as conmon, unless that would be everyone.
-      const pgid = getpgid(pid);
-      kill(pgid > 1 ? -pgid : pid, SIGKILL);
+      s.reaper.signalGroup(pid, SIGKILL);
     })
     : undefined;
   return {

@@ -6,9 +6,15 @@
  * Statuses are kept by pid: the container's init may exit before anyone asks
  * about it, and its status must still be there when asked.
  *
+ * Signals to our children go through here too: once a pid is reaped the
+ * kernel may give its number to a new process, anyone's, so a reaped pid is
+ * never signalled again (conmon forgets its container's pid at the reap for
+ * the same reason). Until we reap it, an exited child is a zombie that still
+ * holds its number, so a signal then reaches no one else.
+ *
  * @module
  */
-import { becomeSubreaper, reapOne, type WaitResult } from "../sys/process.ts";
+import { becomeSubreaper, getpgid, kill, reapOne, type WaitResult } from "../sys/process.ts";
 import { every, sleep, type Timer } from "../util/timer.ts";
 
 export class ChildReaper {
@@ -66,6 +72,35 @@ export class ChildReaper {
   /** The status of `pid` if it has already been reaped. */
   status(pid: number): WaitResult | undefined {
     return this.#exited.get(pid);
+  }
+
+  /**
+   * Says that a child we have just started holds `pid`: a status kept for an
+   * earlier process of that number (the kernel reuses numbers) is stale, and
+   * must answer neither wait() nor signal().
+   */
+  started(pid: number): number {
+    this.#exited.delete(pid);
+    return pid;
+  }
+
+  /**
+   * Sends `signo` to `pid`, unless `pid` has been reaped (its number may be
+   * another process's by now). False when nothing was sent.
+   */
+  signal(pid: number, signo: number): boolean {
+    if (pid <= 0 || this.#exited.has(pid)) return false;
+    return kill(pid, signo);
+  }
+
+  /**
+   * Sends `signo` to the process group of `pid` (`pid` alone where that
+   * group is unknown or init's); never once `pid` has been reaped.
+   */
+  signalGroup(pid: number, signo: number): boolean {
+    if (pid <= 0 || this.#exited.has(pid)) return false;
+    const pgid = getpgid(pid);
+    return kill(pgid > 1 ? -pgid : pid, signo);
   }
 
   /** Resolves when `pid` has been reaped. */

@@ -19,10 +19,10 @@ export async function runExitCommand(
   if (!cfg.exitCommand) return undefined;
   if (cfg.exitDelay > 0) await sleep(cfg.exitDelay * 1000);
   try {
-    const pid = spawnChild({
+    const pid = reaper.started(spawnChild({
       argv: [cfg.exitCommand, ...cfg.exitCommandArgs],
       fds: { 0: "null", 1: "null", 2: "null" },
-    });
+    }));
     return await reaper.wait(pid);
   } catch (err) {
     diag(`cannot run exit command ${cfg.exitCommand}: ${err}`);

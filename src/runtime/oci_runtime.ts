@@ -45,7 +45,7 @@ export async function runToCompletion(
   cwd?: string,
   fds: SpawnOptions["fds"] = { 0: "null", 1: "null", 2: "null" },
 ): Promise<WaitResult> {
-  const pid = spawnChild({ argv, cwd, fds });
+  const pid = reaper.started(spawnChild({ argv, cwd, fds }));
   return await reaper.wait(pid);
 }
 

@@ -171,6 +171,7 @@ export function cstrVector(
 // option, a posix_spawn flag) stays private to that wrapper.
 
 // errno
+export const ENOENT = 2;
 export const EINTR = 4;
 export const EIO = 5;
 export const ECHILD = 10;

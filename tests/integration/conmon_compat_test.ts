@@ -370,6 +370,60 @@ Deno.test("podman's --runtime-opt --preserve-fds N: the container writes to the 
   }
 });
 
+/**
+ * Socket activation: systemd gives a service its sockets as fds 3.. with
+ * LISTEN_FDS and LISTEN_PID. A runtime takes them as systemd's only when
+ * LISTEN_PID is its own pid; then it hands them to the container with
+ * LISTEN_FDS=N and LISTEN_PID=1. With --replace-listen-pid the monitor sets
+ * LISTEN_PID to the runtime's pid; without it, and LISTEN_PID someone
+ * else's, the runtime leaves them alone (the fd still passes as a preserved
+ * one). The same with conmon, the control.
+ */
+for (const replace of [true, false]) {
+  Deno.test(`LISTEN_FDS=1 ${replace ? "with --replace-listen-pid: the container sees LISTEN_FDS=1 and LISTEN_PID=1" : "without --replace-listen-pid, LISTEN_PID not the monitor's: the runtime leaves the socket unannounced"}, as conmon`, async () => {
+    for (const bin of [CONMON, OCIMON_BIN]) {
+      const [r, w] = pipe();
+      const c = await launchMonitor({
+        bin,
+        name: "listen",
+        args: ["sh", "-c", 'echo "L=$LISTEN_PID,$LISTEN_FDS"; echo via fd 3 >&3'],
+        drop: bin === CONMON ? ["--status-file"] : [],
+        extra: [
+          "--runtime-opt",
+          "--preserve-fds",
+          "--runtime-opt",
+          "1",
+          ...(replace ? ["--replace-listen-pid"] : []),
+        ],
+        preserved: [w],
+        // As systemd starts podman: the sockets were meant for podman (pid 1 stands in for it).
+        monitorEnv: { LISTEN_FDS: "1", LISTEN_PID: "1" },
+      });
+      closeQuietly(w);
+      const reader = Deno.openSync(`/proc/self/fd/${r}`, { read: true });
+      closeQuietly(r);
+      try {
+        assert.equal(c.launcher.code, 0, `${bin}: ${c.launcherStderr}`);
+        const msg = await c.sync.next();
+        assert(Number(msg?.data) > 0, `${bin}: ${JSON.stringify(msg)}`);
+        await c.start();
+        assert.equal(await c.exitCode(), "0", bin);
+        const buf = new Uint8Array(100);
+        const n = await reader.read(buf);
+        assert.equal(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "via fd 3\n", bin);
+        assert.match(
+          c.log(),
+          replace ? /stdout F L=1,1\n/ : /stdout F L=,\n/,
+          `${bin}: ${c.log()}`,
+        );
+      } finally {
+        reader.close();
+        await c.cleanup();
+      }
+    }
+  });
+}
+
 Deno.test("--runtime given as a name is found in the working directory, as conmon", async () => {
   const d = tempDir("compat");
   try {

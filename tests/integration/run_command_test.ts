@@ -31,7 +31,7 @@ Deno.test({
       assert.match(r.stderr, /^oops$/m);
       assert.match(
         r.stderr,
-        /ocimon: container ocimon-run-\w+ exited with code 3\n  OOMKilled: false/,
+        /ocimon: container ocimon-run-\w+ exited with code 3\n {2}OOMKilled: false/,
       );
       assert.equal(JSON.parse(Deno.readTextFileSync(status)).exitCode, 3);
     } finally {
@@ -62,7 +62,7 @@ Deno.test({
       assert.match(r.stderr, /OOMKilled: true \(1 kill\)/);
       assert.match(
         r.stderr,
-        /\n    killed: sh \(pid \d+, main process, anon RSS [\d.]+ (MiB|KiB)\), limit of \/ocimon-test\/runoom-\d+\n/,
+        /\n {4}killed: sh \(pid \d+, main process, anon RSS [\d.]+ (MiB|KiB)\), limit of \/ocimon-test\/runoom-\d+\n/,
       );
       assert.match(r.stderr, /memory peak: [\d.]+ MiB, limit: 16\.0 MiB/);
     } finally {

@@ -6,6 +6,11 @@ import assert from "node:assert/strict";
 import { type OomVerdict, OomWatcher } from "../../src/oom/watcher.ts";
 import type { MemoryCgroup } from "../../src/cgroup/paths.ts";
 import { Poller } from "../../src/sys/poller.ts";
+import { readMemoryUsage, readOomCounters } from "../../src/cgroup/memory_files.ts";
+import { addDiagSink } from "../../src/diag.ts";
+
+const said: string[] = [];
+addDiagSink((m) => said.push(m));
 
 const events = (oomKill: number) => `low 0\nhigh 0\nmax 0\noom ${oomKill}\noom_kill ${oomKill}\n`;
 
@@ -116,6 +121,42 @@ Deno.test("no readable counter: no watcher (the caller reports no cgroup)", () =
     OomWatcher.open({ version: 2, path: "/x", dir: `${root}/x`, mountPoint: root }),
     undefined,
   );
+  Deno.removeSync(root, { recursive: true });
+});
+
+Deno.test("v2 cgroup without memory.events (no memory controller there): no watcher, no error, as conmon 2.2", () => {
+  const root = Deno.makeTempDirSync();
+  const dir = `${root}/system.slice/ctr.scope`;
+  Deno.mkdirSync(dir, { recursive: true });
+  Deno.writeTextFileSync(`${dir}/cgroup.controllers`, "cpu io pids\n");
+  Deno.writeTextFileSync(`${dir}/cgroup.procs`, "1234\n");
+  const cg: MemoryCgroup = { version: 2, path: "/system.slice/ctr.scope", dir, mountPoint: root };
+  const before = said.length;
+  assert.equal(OomWatcher.open(cg), undefined);
+  assert.equal(readOomCounters(dir, 2), undefined);
+  assert.deepEqual(readMemoryUsage(dir, 2), {
+    peak: null,
+    limit: null,
+    high: null,
+    swapPeak: null,
+    swapLimit: null,
+    pressure: null,
+  });
+  assert.deepEqual(said.slice(before), [], "nothing said");
+  Deno.removeSync(root, { recursive: true });
+});
+
+Deno.test("memory.events gone between the baseline and the watch: not an error, no warning; the last value seen", () => {
+  const { root, cg } = fakeTree();
+  const poller = new Poller();
+  const w = OomWatcher.open(cg)!;
+  Deno.removeSync(`${cg.dir}/memory.events`);
+  const before = said.length;
+  w.watch(poller, () => {});
+  assert.deepEqual(said.slice(before), [], "nothing said");
+  assert.deepEqual(pick(w.verdict()), { oomKilled: false, oomKillCount: 0, source: "last-seen" });
+  w.close();
+  poller.close();
   Deno.removeSync(root, { recursive: true });
 });
 

@@ -152,6 +152,8 @@ export interface MonitorOptions extends Partial<BundleOptions> {
    * the sync and start pipes then follow them, as podman numbers them.
    */
   preserved?: number[];
+  /** Variables to add to the monitor's environment (systemd's LISTEN_FDS, …). */
+  monitorEnv?: Record<string, string>;
 }
 
 export class MonitoredContainer {
@@ -278,7 +280,7 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   const [errR, errW] = pipe();
   let startR: number | undefined, startW: number | undefined;
   if (opts.startPipe) [startR, startW] = pipe();
-  const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+  const env = Object.entries({ ...Deno.env.toObject(), ...opts.monitorEnv }).map(([k, v]) => `${k}=${v}`);
   const preserved = opts.preserved ?? [];
   const syncFd = 3 + preserved.length;
   env.push(`_OCI_SYNCPIPE=${syncFd}`);
