@@ -280,7 +280,9 @@ export async function launchMonitor(opts: MonitorOptions): Promise<MonitoredCont
   const [errR, errW] = pipe();
   let startR: number | undefined, startW: number | undefined;
   if (opts.startPipe) [startR, startW] = pipe();
-  const env = Object.entries({ ...Deno.env.toObject(), ...opts.monitorEnv }).map(([k, v]) => `${k}=${v}`);
+  const env = Object.entries({ ...Deno.env.toObject(), ...opts.monitorEnv }).map(([k, v]) =>
+    `${k}=${v}`
+  );
   const preserved = opts.preserved ?? [];
   const syncFd = 3 + preserved.length;
   env.push(`_OCI_SYNCPIPE=${syncFd}`);
