@@ -116,7 +116,7 @@ exec "$REAL" "$@"`,
 );
 
 Deno.test(`[${MONITOR_NAME}] an exec's exit code is its process's (healthchecks)`, async () => {
-  const c = await launchMonitor(withMonitor({ name: "execmain", args: ["sleep", "30"] }));
+  const c = await launchMonitor(withMonitor({ name: "execmain", args: ["sleep", "600"] }));
   try {
     await c.sync.next();
     await c.start();
@@ -146,7 +146,7 @@ Deno.test(
       ? "conmon 2.1.6 calls it a failed create"
       : "not a failed create, the process's exit code, as conmon 2.2"),
   async () => {
-    const c = await launchMonitor(withMonitor({ name: "execrt", args: ["sleep", "30"] }));
+    const c = await launchMonitor(withMonitor({ name: "execrt", args: ["sleep", "600"] }));
     const dir = tempDir("execrt");
     // The runtime starts the exec, then ends with 1 (and says nothing).
     const wrapper = wrapperRuntime(
@@ -183,7 +183,7 @@ Deno.test(
 );
 
 Deno.test(`[${MONITOR_NAME}] an exec the runtime cannot start: a failed create, the runtime's words`, async () => {
-  const c = await launchMonitor(withMonitor({ name: "execbad", args: ["sleep", "30"] }));
+  const c = await launchMonitor(withMonitor({ name: "execbad", args: ["sleep", "600"] }));
   try {
     await c.sync.next();
     await c.start();
@@ -297,13 +297,24 @@ async function smallTmpfs(size: string, room: number): Promise<{ mnt: string; fi
   return { mnt, filler };
 }
 
-/** Waits until the container runs a process whose command line ends with `cmd`. */
-async function waitForProcess(c: MonitoredContainer, cmd: string, ms = 20_000): Promise<void> {
+/**
+ * Waits until the container's init has a child whose command line is `cmd`
+ * (from /proc: `runtime ps` lists command lines with runc, pids alone with crun).
+ */
+async function waitForProcess(c: MonitoredContainer, cmd: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
+  const init = Number(Deno.readTextFileSync(c.containerPidfile).trim());
   for (;;) {
-    const ps = await run([RUNTIME, "ps", c.cid]);
-    if (ps.stdout.split("\n").some((l) => l.trimEnd().endsWith(` ${cmd}`))) return;
-    if (Date.now() > deadline) throw new Error(`no '${cmd}' in ${c.cid}: ${ps.stdout}`);
+    for (const e of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      try {
+        const ppid = /^PPid:\s+(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${e.name}/status`));
+        if (Number(ppid?.[1]) !== init) continue;
+        const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0").filter(Boolean);
+        if (argv.join(" ") === cmd) return;
+      } catch { /* gone meanwhile */ }
+    }
+    if (Date.now() > deadline) throw new Error(`no '${cmd}' under ${c.cid}'s init (pid ${init})`);
     await sleep(50);
   }
 }
