@@ -55,6 +55,8 @@ if [ -n "${OCIMON_SYSTEMD_PARTS:-}" ]; then
   crun_parts_of() { :; }
   control_parts_of() { :; }
 fi
+# A root's boot runs every part it has: an hour at most (OCIMON_VM_TIMEOUT;
+# sid runs ten parts in one boot), against a hang.
 # The VM runs its tests with --no-check (scripts/vm/part.sh): they are
 # type-checked here, in seconds, where TCG takes a minute a part.
 if ! deno check --quiet --no-config "$root"/tests/{systemd,podman,crio,integration,cgroup_v2}; then
@@ -71,6 +73,7 @@ for r in ${OCIMON_SYSTEMD_ROOTS:-host debian13 sid}; do
     OCIMON_SYSTEMD_PARTS=${OCIMON_SYSTEMD_PARTS:-$(parts_of "$r")} \
     OCIMON_SYSTEMD_PARTS_CRUN=$(crun_parts_of "$r") \
     OCIMON_SYSTEMD_CONTROL_PARTS=$(control_parts_of "$r") \
+    OCIMON_VM_TIMEOUT=${OCIMON_VM_TIMEOUT:-3600} \
     OCIMON_SYSTEMD_ROOT=$r bash "$root/scripts/vm.sh" --systemd --root "$r" \
     sh "$root/scripts/vm/systemd_lane_inside.sh" 2>&1 |
     sed -u 's/\r//g; s/\x1b[]P][^\x07\x1b]*\(\x07\|\x1b\\\)//g; s/\x1b\[[0-9;?!]*[a-zA-Z]//g; s/\x1b[78c]//g; /^c*SeaBIOS/d; /^Booting from ROM/d' |
