@@ -4,7 +4,9 @@
 # the podman lane with podman's stock configuration plus what a systemd host
 # adds (tests/systemd/podman_test.ts, and podman58_test.ts, which skips
 # itself before podman 5.8; stock_test.ts, journald_test.ts,
-# sdnotify_test.ts; with podman 5 quadlet_test.ts), the monitor with -s and
+# sdnotify_test.ts; with podman 5 quadlet_test.ts; checkpoint_test.ts,
+# podman container checkpoint/restore with CRIU, which skips itself where
+# `criu check` fails or criu is missing: it runs on sid), the monitor with -s and
 # a systemd cgroupsPath (cgroup_test.ts), CRI-O's systemd cgroups
 # (tests/crio, that test alone); then rootless podman (rootless_test.ts),
 # with the root's stock runtime (the first of
@@ -44,7 +46,7 @@ for rt in $runtimes; do
     for what in $parts; do
       case $what in
         podman) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-podman-$rt-$mon" \
-          tests/systemd/podman_test.ts tests/systemd/podman58_test.ts ;;
+          tests/systemd/podman_test.ts tests/systemd/podman58_test.ts tests/systemd/checkpoint_test.ts ;;
         stock) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-stock-$rt-$mon" \
           tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts \
           tests/systemd/socket_activation_test.ts $quadlet ;;
