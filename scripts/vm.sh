@@ -167,8 +167,10 @@ build_initramfs() {
 ROOT_PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,podman,runc,crun,conmon,busybox-static,python3,procps,uidmap,kmod
 # sid adds CRIU for podman container checkpoint/restore
 # (tests/systemd/checkpoint_test.ts): criu 4.2.1 (criu check passes on sid's
-# kernel, with CRIU_MODULES loaded) and libcriu2, which crun loads for it.
-root_packages() { case $1 in sid) echo "$ROOT_PACKAGES,criu,libcriu2" ;; *) echo "$ROOT_PACKAGES" ;; esac; }
+# kernel, with CRIU_MODULES loaded), libcriu2, which crun loads for it, and
+# iproute2 (criu's recommendation), whose `ip` criu runs to dump a network
+# namespace's addresses (crun's checkpoint failed without it).
+root_packages() { case $1 in sid) echo "$ROOT_PACKAGES,criu,libcriu2,iproute2" ;; *) echo "$ROOT_PACKAGES" ;; esac; }
 build_root() {
   local name=$1 suite=$2 dir="$cache/$1" packages
   packages=$(root_packages "$name")
