@@ -106,8 +106,12 @@ WANTED_MODULES=(virtio_pci 9pnet_virtio 9p virtio_blk crc32c_generic ext4)
 # for these, which a host loads on demand and this VM, without /lib/modules,
 # cannot: the sock_diag modules (criu dumps sockets through them; `criu
 # check` fails without them), nf_tables (criu's network lock, and its
-# kernel-features probe, which fails without it) and veth (criu's probe).
-CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nf_tables veth)
+# kernel-features probe, which fails without it), nf_conntrack_netlink
+# (criu dumps a network namespace's conntrack entries; without it the
+# dump of a podman container failed: "-22 reported by netlink") and veth
+# (criu's probe).
+CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nf_tables
+  nf_conntrack_netlink veth)
 module_order=()
 
 # add_module KDIR NAME: NAME's dependencies, then NAME, onto module_order.
@@ -169,7 +173,9 @@ ROOT_PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,podman,runc,crun,conmo
 # (tests/systemd/checkpoint_test.ts): criu 4.2.1 (criu check passes on sid's
 # kernel, with CRIU_MODULES loaded), libcriu2, which crun loads for it, and
 # iproute2 (criu's recommendation), whose `ip` criu runs to dump a network
-# namespace's addresses (crun's checkpoint failed without it).
+# namespace's addresses (crun's checkpoint failed without it). Not iptables:
+# without a legacy iptables-save criu dumps the rules through libnftables
+# alone (and locks the network with nf_tables: checkpoint_test.ts).
 root_packages() { case $1 in sid) echo "$ROOT_PACKAGES,criu,libcriu2,iproute2" ;; *) echo "$ROOT_PACKAGES" ;; esac; }
 build_root() {
   local name=$1 suite=$2 dir="$cache/$1" packages
