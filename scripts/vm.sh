@@ -102,6 +102,16 @@ fetch_sid_kernel() {
 # API for) for the systemd VM's /home. On 7.2 virtio is built in and 9pnet
 # needs netfs; on 6.1 9p needs netfs and fscache.
 WANTED_MODULES=(virtio_pci 9pnet_virtio 9p virtio_blk crc32c_generic ext4)
+# CRIU (podman container checkpoint/restore, on the sid root) asks the kernel
+# for these, which a host loads on demand and this VM, without /lib/modules,
+# cannot: the sock_diag modules (criu dumps sockets through them; `criu
+# check` fails without them), nf_tables (criu's network lock, and its
+# kernel-features probe, which fails without it), nf_conntrack_netlink
+# (criu dumps a network namespace's conntrack entries; without it the
+# dump of a podman container failed: "-22 reported by netlink") and veth
+# (criu's probe).
+CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nf_tables
+  nf_conntrack_netlink veth)
 module_order=()
 
 # add_module KDIR NAME: NAME's dependencies, then NAME, onto module_order.
@@ -139,7 +149,9 @@ build_initramfs() {
   [ -n "$kdir" ] || { log "no modules.order in the $k kernel"; exit 1; }
   module_order=()
   local m
-  for m in "${WANTED_MODULES[@]}"; do add_module "$kdir" "$m"; done
+  local wanted=("${WANTED_MODULES[@]}")
+  [ "$k" = sid ] && wanted+=("${CRIU_MODULES[@]}")
+  for m in "${wanted[@]}"; do add_module "$kdir" "$m"; done
   : >"$dir/modules.order"
   for m in "${module_order[@]}"; do
     module_file "$kdir" "${m#*=}" >"$dir/modules/${m%%=*}.ko"
@@ -157,16 +169,25 @@ build_initramfs() {
 # or when the package list changed), with this machine's Deno copied in.
 # dbus-user-session: the session bus of a user's systemd, which rootless podman needs.
 ROOT_PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,podman,runc,crun,conmon,busybox-static,python3,procps,uidmap,kmod
+# sid adds CRIU for podman container checkpoint/restore
+# (tests/systemd/checkpoint_test.ts): criu 4.2.1 (criu check passes on sid's
+# kernel, with CRIU_MODULES loaded), libcriu2, which crun loads for it, and
+# iproute2 (criu's recommendation), whose `ip` criu runs to dump a network
+# namespace's addresses (crun's checkpoint failed without it). Not iptables:
+# without a legacy iptables-save criu dumps the rules through libnftables
+# alone (and locks the network with nf_tables: checkpoint_test.ts).
+root_packages() { case $1 in sid) echo "$ROOT_PACKAGES,criu,libcriu2,iproute2" ;; *) echo "$ROOT_PACKAGES" ;; esac; }
 build_root() {
-  local name=$1 suite=$2 dir="$cache/$1"
-  if [ "$(cat "$dir/.complete" 2>/dev/null)" != "$ROOT_PACKAGES" ]; then
+  local name=$1 suite=$2 dir="$cache/$1" packages
+  packages=$(root_packages "$name")
+  if [ "$(cat "$dir/.complete" 2>/dev/null)" != "$packages" ]; then
     command -v debootstrap >/dev/null || { log "debootstrap is missing (scripts/setup.sh installs it)"; exit 1; }
     log "debootstrapping Debian $suite into $dir (once)"
     rm -rf "$dir.tmp"
-    debootstrap --variant=minbase --include="$ROOT_PACKAGES" "$suite" "$dir.tmp" http://deb.debian.org/debian \
+    debootstrap --variant=minbase --include="$packages" "$suite" "$dir.tmp" http://deb.debian.org/debian \
       >"$cache/debootstrap-$name.log" 2>&1 || { log "debootstrap failed: see $cache/debootstrap-$name.log"; exit 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
-    echo "$ROOT_PACKAGES" >"$dir/.complete"
+    echo "$packages" >"$dir/.complete"
   fi
   local deno
   deno=$(readlink -f "$(command -v deno)")

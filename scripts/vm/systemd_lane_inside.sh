@@ -4,7 +4,9 @@
 # the podman lane with podman's stock configuration plus what a systemd host
 # adds (tests/systemd/podman_test.ts, and podman58_test.ts, which skips
 # itself before podman 5.8; stock_test.ts, journald_test.ts,
-# sdnotify_test.ts; with podman 5 quadlet_test.ts), the monitor with -s and
+# sdnotify_test.ts; with podman 5 quadlet_test.ts; checkpoint_test.ts on sid,
+# podman container checkpoint/restore with CRIU, which skips itself where
+# `criu check` fails or criu is missing: it runs on sid), the monitor with -s and
 # a systemd cgroupsPath (cgroup_test.ts), CRI-O's systemd cgroups
 # (tests/crio, that test alone); then rootless podman (rootless_test.ts),
 # with the root's stock runtime (the first of
@@ -45,6 +47,8 @@ monitor_bin() { [ "$1" = conmon ] && echo /usr/bin/conmon || echo "$PWD/bin/ocim
 # Debian 12's 4.3 not (the test fails, rather than skips, where it is asked
 # for and missing).
 quadlet=; case $root in debian13 | sid) quadlet=tests/systemd/quadlet_test.ts ;; esac
+# CRIU is in the sid root alone (scripts/vm.sh): checkpoint/restore runs there.
+checkpoint=; case $root in sid) checkpoint=tests/systemd/checkpoint_test.ts ;; esac
 echo "systemd lane on $root: $(systemctl --version | head -1), $(podman --version), $(conmon --version | head -1)"
 for rt in $runtimes; do
   for mon in $monitors; do
@@ -55,7 +59,7 @@ for rt in $runtimes; do
     for what in $(parts_for "$rt" "$mon"); do
       case $what in
         podman) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-podman-$rt-$mon" \
-          tests/systemd/podman_test.ts tests/systemd/podman58_test.ts ;;
+          tests/systemd/podman_test.ts tests/systemd/podman58_test.ts $checkpoint ;;
         stock) OCIMON_TEST_RUNTIME=$rt OCIMON_BIN=$bin part "systemd-$root-stock-$rt-$mon" \
           tests/systemd/stock_test.ts tests/systemd/journald_test.ts tests/systemd/sdnotify_test.ts \
           tests/systemd/socket_activation_test.ts $quadlet ;;

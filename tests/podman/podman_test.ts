@@ -167,7 +167,7 @@ Deno.test("podman: run -d, logs, logs -f while running, wait", async () => {
 
 /** Polls `podman logs` until it shows `text` (a slow VM takes seconds to start a container). */
 async function waitForLogs(n: string, text: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   while ((await podman(["logs", n])).stdout !== text) {
     if (Date.now() > deadline) throw new Error(`podman logs never showed ${JSON.stringify(text)}`);
     await sleep(200);
