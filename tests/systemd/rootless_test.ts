@@ -23,7 +23,9 @@ interface Result {
   stderr: string;
 }
 
-const run = (cmd: string[], env?: Record<string, string>, ms = 60_000): Promise<Result> =>
+// Generous: the first rootless podman command sets up the user's storage, and a loaded TCG VM
+// took over a minute for `podman info`.
+const run = (cmd: string[], env?: Record<string, string>, ms = 180_000): Promise<Result> =>
   runCommand(cmd, { env, timeoutMs: ms });
 
 /** The user, its subordinate ids and its lingering systemd user session. */
