@@ -341,33 +341,48 @@ Deno.test("--no-container-partial-message without journald: conmon main's warnin
   }
 }); // deno-fmt-ignore
 
+/**
+ * Runs `script` with one pipe passed as fd 3 (podman's
+ * `--runtime-opt --preserve-fds 1`), to exit 0; gives what came through fd 3
+ * and the container's log.
+ */
+async function runWithFd3(
+  bin: string,
+  script: string,
+  opts: { extra?: string[]; monitorEnv?: Record<string, string> } = {},
+): Promise<{ fd3: string; log: string }> {
+  const [r, w] = pipe();
+  const c = await launchMonitor({
+    bin,
+    name: "fd3",
+    args: ["sh", "-c", script],
+    drop: bin === CONMON ? ["--status-file"] : [],
+    extra: ["--runtime-opt", "--preserve-fds", "--runtime-opt", "1", ...(opts.extra ?? [])],
+    preserved: [w],
+    monitorEnv: opts.monitorEnv,
+  });
+  closeQuietly(w);
+  const reader = Deno.openSync(`/proc/self/fd/${r}`, { read: true });
+  closeQuietly(r);
+  try {
+    assert.equal(c.launcher.code, 0, `${bin}: ${c.launcherStderr}`);
+    const msg = await c.sync.next();
+    assert(Number(msg?.data) > 0, `${bin}: ${JSON.stringify(msg)}`);
+    await c.start();
+    assert.equal(await c.exitCode(), "0", bin);
+    const buf = new Uint8Array(100);
+    const n = await reader.read(buf);
+    return { fd3: new TextDecoder().decode(buf.subarray(0, n ?? 0)), log: c.log() };
+  } finally {
+    reader.close();
+    await c.cleanup();
+  }
+}
+
 Deno.test("podman's --runtime-opt --preserve-fds N: the container writes to the fds passed, as conmon", async () => {
   for (const bin of [CONMON, OCIMON_BIN]) {
-    const [r, w] = pipe();
-    const c = await launchMonitor({
-      bin,
-      name: "preserve",
-      args: ["sh", "-c", "echo through fd 3 >&3"],
-      drop: bin === CONMON ? ["--status-file"] : [],
-      extra: ["--runtime-opt", "--preserve-fds", "--runtime-opt", "1"],
-      preserved: [w],
-    });
-    closeQuietly(w);
-    const reader = Deno.openSync(`/proc/self/fd/${r}`, { read: true });
-    closeQuietly(r);
-    try {
-      assert.equal(c.launcher.code, 0, `${bin}: ${c.launcherStderr}`);
-      const msg = await c.sync.next();
-      assert(Number(msg?.data) > 0, `${bin}: ${JSON.stringify(msg)}`);
-      await c.start();
-      assert.equal(await c.exitCode(), "0", bin);
-      const buf = new Uint8Array(100);
-      const n = await reader.read(buf);
-      assert.equal(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "through fd 3\n", bin);
-    } finally {
-      reader.close();
-      await c.cleanup();
-    }
+    const { fd3 } = await runWithFd3(bin, "echo through fd 3 >&3");
+    assert.equal(fd3, "through fd 3\n", bin);
   }
 });
 
@@ -387,42 +402,19 @@ for (const replace of [true, false]) {
   Deno.test(`LISTEN_FDS=1 ${replace ? "with --replace-listen-pid" : "without --replace-listen-pid, LISTEN_PID not the monitor's"}: the container sees what it sees under conmon${RUNC ? (replace ? " (runc: LISTEN_FDS=1, LISTEN_PID=1)" : " (runc: neither)") : ""}`, async () => {
     const seen: string[] = [];
     for (const bin of [CONMON, OCIMON_BIN]) {
-      const [r, w] = pipe();
-      const c = await launchMonitor({
+      const { fd3, log } = await runWithFd3(
         bin,
-        name: "listen",
-        args: ["sh", "-c", 'echo "L=$LISTEN_PID,$LISTEN_FDS"; echo via fd 3 >&3'],
-        drop: bin === CONMON ? ["--status-file"] : [],
-        extra: [
-          "--runtime-opt",
-          "--preserve-fds",
-          "--runtime-opt",
-          "1",
-          ...(replace ? ["--replace-listen-pid"] : []),
-        ],
-        preserved: [w],
-        // As systemd starts podman: the sockets were meant for podman (pid 1 stands in for it).
-        monitorEnv: { LISTEN_FDS: "1", LISTEN_PID: "1" },
-      });
-      closeQuietly(w);
-      const reader = Deno.openSync(`/proc/self/fd/${r}`, { read: true });
-      closeQuietly(r);
-      try {
-        assert.equal(c.launcher.code, 0, `${bin}: ${c.launcherStderr}`);
-        const msg = await c.sync.next();
-        assert(Number(msg?.data) > 0, `${bin}: ${JSON.stringify(msg)}`);
-        await c.start();
-        assert.equal(await c.exitCode(), "0", bin);
-        const buf = new Uint8Array(100);
-        const n = await reader.read(buf);
-        assert.equal(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "via fd 3\n", bin);
-        const line = /stdout F (L=.*)\n/.exec(c.log());
-        assert(line, `${bin}: ${c.log()}`);
-        seen.push(line[1]);
-      } finally {
-        reader.close();
-        await c.cleanup();
-      }
+        'echo "L=$LISTEN_PID,$LISTEN_FDS"; echo via fd 3 >&3',
+        {
+          extra: replace ? ["--replace-listen-pid"] : [],
+          // As systemd starts podman: the sockets were meant for podman (pid 1 stands in for it).
+          monitorEnv: { LISTEN_FDS: "1", LISTEN_PID: "1" },
+        },
+      );
+      assert.equal(fd3, "via fd 3\n", bin);
+      const line = /stdout F (L=.*)\n/.exec(log);
+      assert(line, `${bin}: ${log}`);
+      seen.push(line[1]);
     }
     assert.equal(seen[1], seen[0], `ocimon's container saw ${seen[1]}, conmon's ${seen[0]}`);
     if (RUNC) assert.equal(seen[1], replace ? "L=1,1" : "L=,");
