@@ -70,27 +70,40 @@ Deno.test("v2 6.1 memcg OOM: limit, cgroups, victim and its memory", () => {
   assert.equal(r.seq, recordStarting("v2-6.1-memcg.txt", "tail invoked oom-killer").seq);
 });
 
-Deno.test("v2 6.1 group kill: every member once, the first victim first", () => {
-  const r = only("v2-6.1-group.txt");
-  assert.equal(r.groupKill, true);
-  assert.equal(r.groupPath, "/ocimon-group");
-  assert.equal(r.oomMemcg, "/ocimon-group");
-  assert.equal(r.taskMemcg, "/ocimon-group");
-  assert.deepEqual(r.victims.map((v) => [v.pid, v.comm, v.anonRssKb]), [
-    [157, "tail", 15888],
-    [155, "sh", 88],
-    [156, "sleep", 84],
-  ]);
-  assert.equal(r.victimsOmitted, 0);
-});
+// The same cases on each kernel: a memory.oom.group kill, and a parent's limit
+// with the victim in a child cgroup.
+const GROUP_AND_NESTED = [
+  {
+    kernel: "6.1",
+    group: [[157, "tail", 15888], [155, "sh", 88], [156, "sleep", 84]],
+    nested: [[170, "tail", 18656]],
+  },
+  {
+    kernel: "7.2",
+    group: [[239, "tail", 16020], [237, "sh", 112], [238, "sleep", 104]],
+    nested: [[251, "tail", 19204]],
+  },
+]; // deno-fmt-ignore
 
-Deno.test("v2 6.1 parent's limit, victim in a child: oom_memcg differs from task_memcg", () => {
-  const r = only("v2-6.1-nested.txt");
-  assert.equal(r.oomMemcg, "/ocimon-pod");
-  assert.equal(r.taskMemcg, "/ocimon-pod/ctr");
-  assert.equal(r.limitKb, 16384);
-  assert.deepEqual(r.victims.map((v) => [v.pid, v.comm, v.totalVmKb]), [[170, "tail", 18656]]);
-});
+for (const { kernel, group, nested } of GROUP_AND_NESTED) {
+  Deno.test(`v2 ${kernel} group kill: every member once, the first victim first`, () => {
+    const r = only(`v2-${kernel}-group.txt`);
+    assert.equal(r.groupKill, true);
+    assert.equal(r.groupPath, "/ocimon-group");
+    assert.equal(r.oomMemcg, "/ocimon-group");
+    assert.equal(r.taskMemcg, "/ocimon-group");
+    assert.deepEqual(r.victims.map((v) => [v.pid, v.comm, v.anonRssKb]), group);
+    assert.equal(r.victimsOmitted, 0);
+  });
+
+  Deno.test(`v2 ${kernel} parent's limit, victim in a child: oom_memcg differs from task_memcg`, () => {
+    const r = only(`v2-${kernel}-nested.txt`);
+    assert.equal(r.oomMemcg, "/ocimon-pod");
+    assert.equal(r.taskMemcg, "/ocimon-pod/ctr");
+    assert.equal(r.limitKb, 16384);
+    assert.deepEqual(r.victims.map((v) => [v.pid, v.comm, v.totalVmKb]), nested);
+  });
+}
 
 Deno.test("v2 6.1 global OOM (sysrq f): global_oom, no limit, the sacrificed sleep", () => {
   const r = only("v2-6.1-global.txt");
@@ -145,28 +158,6 @@ Deno.test("v2 7.2 memcg OOM (a kernel allocation hit the limit): limit, cgroups,
     uid: "0",
   });
   assert.equal(r.seq, recordStarting("v2-7.2-memcg.txt", "tail invoked oom-killer").seq);
-});
-
-Deno.test("v2 7.2 group kill: every member once, the first victim first", () => {
-  const r = only("v2-7.2-group.txt");
-  assert.equal(r.groupKill, true);
-  assert.equal(r.groupPath, "/ocimon-group");
-  assert.equal(r.oomMemcg, "/ocimon-group");
-  assert.equal(r.taskMemcg, "/ocimon-group");
-  assert.deepEqual(r.victims.map((v) => [v.pid, v.comm, v.anonRssKb]), [
-    [239, "tail", 16020],
-    [237, "sh", 112],
-    [238, "sleep", 104],
-  ]);
-  assert.equal(r.victimsOmitted, 0);
-});
-
-Deno.test("v2 7.2 parent's limit, victim in a child: oom_memcg differs from task_memcg", () => {
-  const r = only("v2-7.2-nested.txt");
-  assert.equal(r.oomMemcg, "/ocimon-pod");
-  assert.equal(r.taskMemcg, "/ocimon-pod/ctr");
-  assert.equal(r.limitKb, 16384);
-  assert.deepEqual(r.victims.map((v) => [v.pid, v.comm, v.totalVmKb]), [[251, "tail", 19204]]);
 });
 
 Deno.test("v2 7.2 global OOM (sysrq f): global_oom, no limit, the sacrificed sleep", () => {
