@@ -15,6 +15,7 @@ import {
   sleep,
 } from "../support/harness.ts";
 import { CONMON, OCIMON_BIN, RUNTIME } from "../support/env.ts";
+import { records } from "../support/k8s_log.ts";
 
 const MONITORS: [string, string][] = [["ocimon", OCIMON_BIN], ["conmon", CONMON]];
 /** More than the output pipe holds (ocimon asks for 256 KiB; conmon has the default 64 KiB). */
@@ -31,15 +32,6 @@ function fullDevice(dir: string): string {
   const r = new Deno.Command("mknod", { args: [path, "c", "1", "7"] }).outputSync();
   if (!r.success) throw new Error(`mknod: ${new TextDecoder().decode(r.stderr)}`);
   return path;
-}
-
-/** The content of a k8s-file log without timestamps; throws on a malformed line. */
-function records(log: string): [string, string, string][] {
-  return log.split("\n").filter(Boolean).map((l) => {
-    const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(l);
-    if (!m) throw new Error(`malformed log line: ${l.slice(0, 80)}`);
-    return [m[1], m[2], m[3]];
-  });
 }
 
 const ENDINGS: [string, string, string][] = [

@@ -22,15 +22,7 @@ import { CreateWatch } from "../support/inotify.ts";
 import { closeQuietly, setNonBlocking, writeSome } from "../../src/sys/fd.ts";
 import { SHUT_WR, SOCK_SEQPACKET } from "../../src/sys/libc.ts";
 import { connectUnix, recvSome, shutdownSocket } from "../../src/sys/socket.ts";
-
-/** A k8s-file log's records without timestamps: [stream, tag, text]. */
-function records(log: string): [string, string, string][] {
-  return log.split("\n").filter(Boolean).map((l) => {
-    const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(l);
-    if (!m) throw new Error(`malformed log line: ${JSON.stringify(l)}`);
-    return [m[1], m[2], m[3]];
-  });
-}
+import { records } from "../support/k8s_log.ts";
 
 /** A runtime that runs the real one through `body` (a shell snippet; "$@" is the call). */
 function wrapperRuntime(dir: string, body: string): string {

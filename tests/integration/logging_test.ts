@@ -17,15 +17,7 @@ import {
 } from "../support/harness.ts";
 import { CONMON, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { CreateWatch } from "../support/inotify.ts";
-
-/** The content of a k8s-file log without timestamps: [stream, tag, text]. */
-function records(log: string): [string, string, string][] {
-  return log.split("\n").filter(Boolean).map((l) => {
-    const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(l);
-    if (!m) throw new Error(`malformed log line: ${l}`);
-    return [m[1], m[2], m[3]];
-  });
-}
+import { records } from "../support/k8s_log.ts";
 
 Deno.test("partial lines are tagged P; a line longer than a read is split", async () => {
   const script =
