@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { launchMonitor, type MonitoredContainer } from "../../tests/support/harness.ts";
 import { REPO } from "../../tests/support/env.ts";
-import type { Monitor, MonitorName, PerMonitor } from "./alternate.ts";
+import { alternate, type Monitor, type MonitorName, type PerMonitor } from "./alternate.ts";
 import { type Figure, median, percentile, type Row } from "./report.ts";
 import { processCpuSeconds } from "./proc.ts";
 
@@ -127,6 +127,30 @@ export async function bareStart(b: Bench): Promise<number | undefined> {
     stdout: "null",
   }).output();
   return r.success ? performance.now() - t0 : undefined;
+}
+
+/**
+ * `MONITOR --version` for each monitor, `runs` times alternating, and a bare Deno start taken
+ * in the same alternation beside each ocimon run: both rows added to `section`. Gives the bare
+ * starts and the --version times (ms), from which the section's floor is made.
+ */
+export async function versionAndBareRows(
+  b: Bench,
+  section: string,
+  runs: number,
+): Promise<{ bare: number[]; version: PerMonitor<number[]> }> {
+  const bare: number[] = [];
+  const version = await alternate(runs, async (m) => {
+    if (m.name === "ocimon") {
+      const t = await bareStart(b);
+      if (t !== undefined) bare.push(t);
+    }
+    return await versionRun(m);
+  });
+  addRow(b, section, "MONITOR --version", "ms", version);
+  const what = "bare Deno start (no-op script, bin/ocimon's flags)";
+  b.rows.push({ section, what, unit: "ms", ocimon: figure(bare) });
+  return { bare, version };
 }
 
 /**

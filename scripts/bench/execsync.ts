@@ -8,7 +8,7 @@
 import { RUNTIME } from "../../tests/support/env.ts";
 import { type Container, Crio, probeMonitor } from "../../tests/support/crio.ts";
 import { alternate, type MonitorName, MONITORS } from "./alternate.ts";
-import { addRow, bareStart, type Bench, figure, versionRun } from "./context.ts";
+import { addRow, type Bench, figure, versionAndBareRows } from "./context.ts";
 import { median } from "./report.ts";
 
 export async function execSync(b: Bench) {
@@ -30,21 +30,7 @@ export async function execSync(b: Bench) {
     });
     addRow(b, "execsync (CRI-O)", "ExecSync of /bin/true", "ms", exec, "≤ conmon + bare + 10 ms");
     // A bare Deno start (a no-op script, bin/ocimon's flags), taken in the same alternation.
-    const bare: number[] = [];
-    const version = await alternate(n, async (m) => {
-      if (m.name === "ocimon") {
-        const t = await bareStart(b);
-        if (t !== undefined) bare.push(t);
-      }
-      return await versionRun(m);
-    });
-    addRow(b, "execsync (CRI-O)", "MONITOR --version", "ms", version);
-    b.rows.push({
-      section: "execsync (CRI-O)",
-      what: "bare Deno start (no-op script, bin/ocimon's flags)",
-      unit: "ms",
-      ocimon: figure(bare),
-    });
+    const { bare } = await versionAndBareRows(b, "execsync (CRI-O)", n);
     // ExecSync starts one monitor process (--sync): one bare Deno start is the floor
     // (issue 20's target: at most 10 ms above it).
     const floor = median(exec.conmon) + median(bare);

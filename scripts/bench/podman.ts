@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { RUNTIME } from "../../tests/support/env.ts";
 import { alternate } from "./alternate.ts";
-import { addRow, bareStart, type Bench, figure, versionRun } from "./context.ts";
+import { addRow, type Bench, figure, versionAndBareRows } from "./context.ts";
 import { median } from "./report.ts";
 
 export async function podman(b: Bench) {
@@ -61,21 +61,7 @@ export async function podman(b: Bench) {
 
   // podman runs `MONITOR --version` for every command; a bare Deno start (a
   // no-op script with bin/ocimon's flags) is taken in the same alternation.
-  const bare: number[] = [];
-  const version = await alternate(n * 2, async (m) => {
-    if (m.name === "ocimon") {
-      const t = await bareStart(b);
-      if (t !== undefined) bare.push(t);
-    }
-    return await versionRun(m);
-  });
-  addRow(b, "lifecycle (podman)", "MONITOR --version", "ms", version);
-  b.rows.push({
-    section: "lifecycle (podman)",
-    what: "bare Deno start (no-op script, bin/ocimon's flags)",
-    unit: "ms",
-    ocimon: figure(bare),
-  });
+  const { bare, version } = await versionAndBareRows(b, "lifecycle (podman)", n * 2);
 
   // What no ocimon code can go below: a `podman run` starts three ocimon
   // processes (--version, launcher, monitor) where it starts three conmon,
