@@ -69,3 +69,13 @@ export function assertOomVerdicts(results: string[], known: ConmonOomKnown) {
   }
   assert.equal(right, results.length, results.join(", "));
 }
+
+/**
+ * `podman events` arguments for container `n`'s `event`s from `since` until a
+ * second from now, each printed with `format`.
+ */
+export function eventsArgs(since: string, n: string, event: string, format: string): string[] {
+  const until = new Date(Date.now() + 1000).toISOString();
+  const filters = ["--filter", `container=${n}`, "--filter", `event=${event}`];
+  return ["events", "--since", since, "--until", until, ...filters, "--format", format];
+}

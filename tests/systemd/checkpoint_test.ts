@@ -138,6 +138,13 @@ function runtimeRoot(): string {
   return RUNTIME.endsWith("crun") ? "/run/crun" : "/run/runc";
 }
 
+/** Starts the counting container `n`, detached. */
+async function startCounter(n: string): Promise<void> {
+  const argv = ["--network", "none", "--rootfs", ensureRootfs(base), "sh", "-c", COUNTER];
+  const r = await podman(["run", "-d", "--name", n, ...argv]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
 Deno.test({
   name: `checkpoint and restore (${MONITOR_NAME}, ${RUNTIME.split("/").pop()}): ` +
     `the count goes on after the restore, with its logs; stop and wait give the exit code; ` +
@@ -145,20 +152,7 @@ Deno.test({
   ignore: MISSING !== "",
   async fn() {
     const n = name("count");
-    const r = await podman([
-      "run",
-      "-d",
-      "--name",
-      n,
-      "--network",
-      "none",
-      "--rootfs",
-      ensureRootfs(base),
-      "sh",
-      "-c",
-      COUNTER,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
+    await startCounter(n);
     try {
       await countPast(n, 5);
       const cp = await podman(["container", "checkpoint", n]);
@@ -210,20 +204,7 @@ Deno.test({
   ignore: MISSING !== "",
   async fn() {
     const n = name("broken");
-    const r = await podman([
-      "run",
-      "-d",
-      "--name",
-      n,
-      "--network",
-      "none",
-      "--rootfs",
-      ensureRootfs(base),
-      "sh",
-      "-c",
-      COUNTER,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
+    await startCounter(n);
     try {
       await countPast(n, 3);
       const cp = await podman(["container", "checkpoint", n]);

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { ensureRootfs } from "../support/bundle.ts";
 import { MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
 import { exists, isAlive, run, sleep } from "../support/harness.ts";
-import { PODMAN_VERSION, podmanAtLeast } from "../support/podman.ts";
+import { eventsArgs, PODMAN_VERSION, podmanAtLeast } from "../support/podman.ts";
 
 const HERE = podmanAtLeast(5, 8);
 const SKIP = HERE
@@ -140,19 +140,7 @@ Deno.test({
       for (let i = 0; !/^6$/m.test(codes); i++) {
         assert(i < 60, `no exec_died event with exit code 6: ${JSON.stringify(codes)}`);
         await sleep(1000);
-        const ev = await podman([
-          "events",
-          "--since",
-          since,
-          "--until",
-          new Date(Date.now() + 1000).toISOString(),
-          "--filter",
-          `container=${n}`,
-          "--filter",
-          "event=exec_died",
-          "--format",
-          "{{.ContainerExitCode}}",
-        ]);
+        const ev = await podman(eventsArgs(since, n, "exec_died", "{{.ContainerExitCode}}"));
         assert.equal(ev.code, 0, ev.stderr);
         codes = ev.stdout.trim();
       }

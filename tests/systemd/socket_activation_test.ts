@@ -79,6 +79,8 @@ Deno.test(`socket activation (${MONITOR_NAME}): a .socket unit's connection reac
     );
   } finally {
     await cmd(["systemctl", "stop", socketUnit]);
+    // An instance still running (a failed or slow run) goes too, with its container.
+    await cmd(["systemctl", "stop", `ocimon-${n}@*.service`], 120_000);
     for (const f of [socketUnit, `ocimon-${n}@.service`]) {
       try {
         Deno.removeSync(join(units, f));

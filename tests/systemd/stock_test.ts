@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ensureRootfs, OOM_ARGS, PODMAN_OOM_MEMORY } from "../support/bundle.ts";
 import { IS_CONMON, MONITOR_NAME, OCIMON_BIN, RUNTIME } from "../support/env.ts";
-import { assertOomVerdicts, conmonOomKnown, conmonOomNote } from "../support/podman.ts";
+import { assertOomVerdicts, conmonOomKnown, conmonOomNote, eventsArgs } from "../support/podman.ts";
 import { OOM_KILL_MESSAGE_ID } from "../../src/oom/describe.ts";
 import { isAlive, run } from "../support/harness.ts";
 
@@ -116,19 +116,7 @@ Deno.test(`systemd host (${MONITOR_NAME}): output goes to the journal, podman lo
     assert.equal(byMsg["out-line\n"].CONTAINER_ID_FULL, id);
     assert.equal(byMsg["out-line\n"].CONTAINER_ID, id.slice(0, 12));
     assert.equal(byMsg["out-line\n"].CONTAINER_NAME, n);
-    const ev = await podman([
-      "events",
-      "--since",
-      since,
-      "--until",
-      new Date(Date.now() + 1000).toISOString(),
-      "--filter",
-      `container=${n}`,
-      "--filter",
-      "event=died",
-      "--format",
-      "{{.Status}} {{.ContainerExitCode}}",
-    ]);
+    const ev = await podman(eventsArgs(since, n, "died", "{{.Status}} {{.ContainerExitCode}}"));
     assert.equal(ev.code, 0, ev.stderr);
     assert.equal(ev.stdout.trim(), "died 5");
   } finally {
