@@ -320,19 +320,21 @@ for (const rotate of IS_CONMON ? [false] : [false, true]) {
     // partial write at this point (29d17be, bc69519).
     const { mnt, filler } = await smallTmpfs("512k", 100_000);
     const log = join(mnt, "ctr.log");
-    const c = await launchMonitor(withMonitor({
-      name: "fullrot",
-      args: ["sh", "-c", "seq 1 20000; sleep 3; seq 20001 25000"],
-      drop: ["--log-path"],
-      extra: [
-        "--log-path",
-        `k8s-file:${log}`,
-        "--log-size-max",
-        "200000",
-        ...(rotate ? ["--log-rotate", "--log-max-files", "1"] : []),
-      ],
-    }));
+    // The tmpfs goes whatever happens, a failed launch included.
+    let c: MonitoredContainer | undefined;
     try {
+      c = await launchMonitor(withMonitor({
+        name: "fullrot",
+        args: ["sh", "-c", "seq 1 20000; sleep 3; seq 20001 25000"],
+        drop: ["--log-path"],
+        extra: [
+          "--log-path",
+          `k8s-file:${log}`,
+          "--log-size-max",
+          "200000",
+          ...(rotate ? ["--log-rotate", "--log-max-files", "1"] : []),
+        ],
+      }));
       assert.equal(c.launcher.code, 0, c.launcherStderr);
       await c.sync.next();
       await c.start();
@@ -349,7 +351,7 @@ for (const rotate of IS_CONMON ? [false] : [false, true]) {
         assert(lines.some((n) => n > 20000 && n < 22000), "the lines after the room came back");
       }
     } finally {
-      await c.cleanup();
+      await c?.cleanup();
       await run(["umount", "-l", mnt]);
       Deno.removeSync(join(mnt, ".."), { recursive: true });
     }
