@@ -60,6 +60,16 @@ function startTime(pid: number): string | undefined {
   }
 }
 
+/** A directory's entries, or none once podman's cleanup has removed it (it may at any moment). */
+function entries(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
 /** A monitor option's value, from its command line. */
 function monitorOption(pid: number, option: string): string {
   const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
@@ -211,11 +221,13 @@ Deno.test({
         assert.equal((await podman(["wait", n])).stdout.trim(), "4");
         // The monitor's exit command is podman's cleanup, which removes the directory.
         for (let i = 0; isAlive(monitor) || exists(persist); i++) {
-          const left = exists(persist) ? [...Deno.readDirSync(persist)].map((e) => e.name) : [];
-          assert(
-            i < 300,
-            `run ${run}: monitor alive ${isAlive(monitor)}, ${persist} holds [${left}]`,
-          );
+          if (i >= 300) {
+            assert.fail(
+              `run ${run}: monitor alive ${isAlive(monitor)}, ${persist} holds [${
+                entries(persist)
+              }]`,
+            );
+          }
           await sleep(100);
         }
         await sleep(2000);
