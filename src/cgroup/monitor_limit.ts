@@ -1,9 +1,11 @@
 /**
  * Whether the memory cgroup the monitor runs in (CRI-O's conmon_cgroup, or
  * podman's) lets it start at all. A Deno monitor and the `runc create` it runs
- * peak at 15-16 MiB there (conmon: ~3 MiB); in a smaller cgroup the OOM
- * killer ends one of them part of the time, and the caller may read nothing
- * but end-of-file. Refusing up front, with the limit named, is predictable.
+ * peak at 13.5-14 MiB there (conmon: ~3 MiB), the monitor's own heap as it
+ * loads its modules; at 13 MiB the OOM killer ends it, and the caller reads
+ * nothing but end-of-file. Refusing up front, with the limit named, is
+ * predictable. The figure assumes Deno's transpile cache is warm (setup.sh's
+ * `deno cache`): a monitor that transpiles ocimon's source peaks near 19 MiB.
  *
  * @module
  */
@@ -12,7 +14,7 @@ import { memoryCgroupOf } from "./paths.ts";
 import { readMemoryUsage } from "./memory_files.ts";
 
 /** The smallest memory cgroup a monitor starts in reliably (measured, README). */
-export const MIN_MONITOR_CGROUP_MIB = 20;
+export const MIN_MONITOR_CGROUP_MIB = 16;
 
 /** Why our own memory cgroup (or one above it) is too small; undefined if it is not. */
 export function monitorCgroupTooSmall(): string | undefined {
