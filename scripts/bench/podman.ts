@@ -6,40 +6,14 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { RUNTIME } from "../../tests/support/env.ts";
 import { alternate } from "./alternate.ts";
 import { addRow, type Bench, figure, versionAndBareRows } from "./context.ts";
 import { median } from "./report.ts";
+import { benchPodman } from "./podman_cmd.ts";
 
 export async function podman(b: Bench) {
   const n = b.quick ? 4 : 10;
-  const conf = join(b.work, "containers.conf");
-  Deno.writeTextFileSync(
-    conf,
-    `[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n` +
-      `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "${
-        RUNTIME.split("/").pop()
-      }"\n` +
-      `[network]\nnetwork_config_dir = "${join(b.work, "net")}"\n`,
-  );
-  const podman = (m: string, args: string[]) =>
-    new Deno.Command("podman", {
-      args: [
-        "--root",
-        join(b.work, "pr"),
-        "--runroot",
-        join(b.work, "rr"),
-        "--storage-driver",
-        "vfs",
-        "--conmon",
-        m,
-        ...args,
-      ],
-      env: { CONTAINERS_CONF: conf },
-      stdout: "null",
-      stderr: "piped",
-    }).output();
+  const podman = benchPodman(b);
   const run = await alternate(n, async (m) => {
     const t0 = performance.now();
     const r = await podman(m.bin, [
