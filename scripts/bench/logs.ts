@@ -8,24 +8,38 @@
  */
 import { join } from "node:path";
 import { makeBundle } from "../../tests/support/bundle.ts";
-import { alternate, pick } from "./alternate.ts";
+import { alternate, type MonitorName, type PerMonitor, pick } from "./alternate.ts";
+import { median } from "./report.ts";
 import { addBindMount, addRow, type Bench, runOne, startToExit } from "./context.ts";
 
 export async function logs(b: Bench) {
   const mb = b.quick ? 20 : 200;
   const data = join(b.work, "logdata");
   Deno.mkdirSync(data, { recursive: true });
+  // What a monitor's life costs without output (start, create, exit files): the part of a
+  // run's CPU that does not grow with the MB, taken away in the per-MB rows.
+  Deno.writeTextFileSync(join(data, "empty.txt"), "");
+  const base = await logCase(b, 0, "empty.txt", "no output");
   const mixed = join(data, "mixed.txt");
   writeMixedLines(mixed, mb << 20);
-  await logCase(b, mb, "mixed.txt", `${mb} MB of mixed lines`);
+  await logCase(b, mb, "mixed.txt", `${mb} MB of mixed lines`, base);
   Deno.removeSync(mixed);
   // One line of `mb` MB: every 8 KiB read is a partial record (P), as conmon writes it.
   writeOneLine(join(data, "line.txt"), mb << 20);
-  await logCase(b, mb, "line.txt", `one line of ${mb} MB`);
+  await logCase(b, mb, "line.txt", `one line of ${mb} MB`, base);
 }
 
-/** One file to stdout through each monitor: time to the exit file, MB/s, CPU, same log. */
-async function logCase(b: Bench, mb: number, file: string, what: string) {
+/**
+ * One file to stdout through each monitor: time to the exit file, MB/s, CPU, same log; with
+ * `base` (each monitor's CPU with no output), the CPU per MB above it. Returns the CPU seconds.
+ */
+async function logCase(
+  b: Bench,
+  mb: number,
+  file: string,
+  what: string,
+  base?: PerMonitor<number[]>,
+): Promise<PerMonitor<number[]>> {
   const section = "log throughput";
   const rounds = b.quick ? 1 : 3;
   const runs = await alternate(rounds, async (m, i) => {
@@ -40,6 +54,11 @@ async function logCase(b: Bench, mb: number, file: string, what: string) {
       await c.cleanup();
     }
   });
+  const cpu = pick(runs, (r) => r.cpu);
+  if (mb === 0) {
+    addRow(b, section, `${what}: monitor CPU (start, create, exit)`, "s", cpu);
+    return cpu;
+  }
   const secs = pick(runs, (r) => r.secs);
   const rate = (s: number[]) => s.map((x) => mb / x);
   addRow(b, section, `${what} to stdout, until the exit file`, "s", secs);
@@ -57,9 +76,16 @@ async function logCase(b: Bench, mb: number, file: string, what: string) {
     section,
     `${what}: monitor CPU (start included)`,
     "s",
-    pick(runs, (r) => r.cpu),
+    cpu,
     "≤ 1.2×",
   );
+  if (base) {
+    const perMb = (name: MonitorName) => cpu[name].map((c) => (c - median(base[name])) * 1000 / mb);
+    addRow(b, section, `${what}: CPU per MB above the no-output run`, "ms", {
+      ocimon: perMb("ocimon"),
+      conmon: perMb("conmon"),
+    });
+  }
   const same = runs.ocimon[0].digest === runs.conmon[0].digest;
   b.rows.push({
     section,
@@ -67,6 +93,7 @@ async function logCase(b: Bench, mb: number, file: string, what: string) {
     unit: "",
     target: "identical",
   });
+  return cpu;
 }
 
 /** One line of `bytes` bytes, its newline the last of them. */
