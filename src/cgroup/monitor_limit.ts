@@ -1,10 +1,12 @@
 /**
  * Whether the memory cgroup the monitor runs in (CRI-O's conmon_cgroup, or
- * podman's) lets it start at all. A Deno monitor and the `runc create` it runs
- * peak at 13.5-14 MiB there (conmon: ~3 MiB), the monitor's own heap as it
- * loads its modules; at 13 MiB the OOM killer ends it, and the caller reads
- * nothing but end-of-file. Refusing up front, with the limit named, is
- * predictable. The figure assumes Deno's transpile cache is warm (setup.sh's
+ * podman's) lets it start at all. A Deno monitor and the runtime it runs
+ * need 13-14 MiB there on cgroup v1 with runc and on v2 with crun (conmon:
+ * ~3 MiB), and more on v2 with runc 1.1: at 16 MiB runc was OOM-killed in
+ * create 6 times in 25, at 17 MiB 0 in 25. Below that, the OOM killer ends
+ * the monitor or the runtime, and the caller reads nothing but end-of-file
+ * or a failed create. Refusing up front, with the limit named, is
+ * predictable. The figures assume Deno's transpile cache is warm (setup.sh's
  * `deno cache`): a monitor that transpiles ocimon's source peaks near 19 MiB.
  *
  * @module
@@ -14,7 +16,7 @@ import { memoryCgroupOf } from "./paths.ts";
 import { readMemoryUsage } from "./memory_files.ts";
 
 /** The smallest memory cgroup a monitor starts in reliably (measured, README). */
-export const MIN_MONITOR_CGROUP_MIB = 16;
+export const MIN_MONITOR_CGROUP_MIB = 18;
 
 /** Why our own memory cgroup (or one above it) is too small; undefined if it is not. */
 export function monitorCgroupTooSmall(): string | undefined {

@@ -61,7 +61,8 @@ export async function create(s: MonitorSession): Promise<Created> {
     if (!ran.signal) throw new MonitorFailure(message);
     s.stage = "created";
     s.pid = readPidIfAny(cfg.containerPidfile);
-    throw new MonitorFailure(message + ownOomHint());
+    // The kernel's report names the cgroup and its limit already; the counter is the fallback.
+    throw new MonitorFailure(message + (oomKill ? "" : ownOomHint()));
   }
   // From here on a container (or exec process) exists: giving up undoes it.
   s.stage = "created";
@@ -157,9 +158,14 @@ function ownOomHint(): string {
   const own = memoryCgroupOf("self");
   if (!own || !(readOomKill(own.dir, own.version)! > 0)) return "";
   const { limit } = readMemoryUsage(own.dir, own.version);
-  const mib = limit === null ? "no" : `a ${Math.round(limit / 1048576)} MiB`;
-  return ` (out of memory in the monitor's cgroup, ${mib} limit: ` +
-    `give it at least ${MIN_MONITOR_CGROUP_MIB} MiB)`;
+  const mib = limit === null ? undefined : Math.round(limit / 1048576);
+  // At or above the floor (a runtime that needs more than ours, say): more than it has.
+  const more = mib === undefined || mib < MIN_MONITOR_CGROUP_MIB
+    ? `at least ${MIN_MONITOR_CGROUP_MIB} MiB`
+    : `more than ${mib} MiB`;
+  return ` (out of memory in the monitor's cgroup, ${
+    mib === undefined ? "no" : `a ${mib} MiB`
+  } limit: give it ${more})`;
 }
 
 /** The pid in the runtime's pid file, if it wrote one. */
