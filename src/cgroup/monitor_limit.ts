@@ -16,7 +16,7 @@ import { memoryCgroupOf } from "./paths.ts";
 import { readMemoryUsage } from "./memory_files.ts";
 
 /** The smallest memory cgroup a monitor starts in reliably (measured, README). */
-export const MIN_MONITOR_CGROUP_MIB = 18;
+export const MIN_MONITOR_CGROUP_MIB = 20;
 
 /** Why our own memory cgroup (or one above it) is too small; undefined if it is not. */
 export function monitorCgroupTooSmall(): string | undefined {
