@@ -33,7 +33,7 @@ for rt in $runtimes; do
           OCIMON_TEST_RUNTIME=$rt part "vm-host-$rt" tests/integration
         fi
         ;;
-      # The monitor's own memory cgroup (the 18 MiB floor) on v2, where the
+      # The monitor's own memory cgroup (the 20 MiB floor) on v2, where the
       # kernel charges more to it than v1 does, with each runtime.
       cgroup_v2) OCIMON_TEST_RUNTIME=$rt part "vm-cgroup-v2-$rt" tests/cgroup_v2 tests/faults/monitor_cgroup_test.ts ;;
       podman)

@@ -1,9 +1,10 @@
 /**
  * Whether the memory cgroup the monitor runs in (CRI-O's conmon_cgroup, or
  * podman's) lets it start at all. A Deno monitor and the runtime it runs
- * need 13-14 MiB there on cgroup v1 with runc and on v2 with crun (conmon:
- * ~3 MiB), and more on v2 with runc 1.1: at 16 MiB runc was OOM-killed in
- * create 6 times in 25, at 17 MiB 0 in 25. Below that, the OOM killer ends
+ * peak at 14.4-14.7 MiB there on cgroup v1 with runc (conmon: ~3 MiB), and
+ * need more on v2 with runc 1.1: with V8's --minor-ms, which took ~1 MiB
+ * off (bin/ocimon has why it is not used), runc was OOM-killed in create 6
+ * times in 25 at 16 MiB and 0 in 25 at 17. Below that, the OOM killer ends
  * the monitor or the runtime, and the caller reads nothing but end-of-file
  * or a failed create. Refusing up front, with the limit named, is
  * predictable. The figures assume Deno's transpile cache is warm (setup.sh's
