@@ -14,11 +14,10 @@
  * @module
  */
 import { alternate, pick } from "./alternate.ts";
-import { addRow, type Bench, figure, ocimonDenoFlags, runOne } from "./context.ts";
+import { addRow, bareStart, type Bench, figure, runOne } from "./context.ts";
 import { processMemory } from "./proc.ts";
 import { median } from "./report.ts";
 import { benchPodman } from "./podman_cmd.ts";
-import { join } from "node:path";
 
 export async function scale(b: Bench) {
   const count = b.quick ? 10 : 50;
@@ -99,16 +98,10 @@ function floorRow(b: Bench, section: string, conmon: number[], chains: number, p
 
 /** Seconds for `count` chains of `perChain` bare Deno starts each, all chains at once. */
 async function bareChains(b: Bench, count: number, perChain: number): Promise<number> {
-  const script = join(b.work, "noop-scale.js");
-  Deno.writeTextFileSync(script, "\n");
   const t0 = performance.now();
   await Promise.all(Array.from({ length: count }, async () => {
     for (let i = 0; i < perChain; i++) {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", ...ocimonDenoFlags(), script],
-        stdout: "null",
-      }).output();
-      if (!r.success) throw new Error("a bare Deno start failed");
+      if (await bareStart(b) === undefined) throw new Error("a bare Deno start failed");
     }
   }));
   return (performance.now() - t0) / 1000;
