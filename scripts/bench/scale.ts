@@ -16,6 +16,7 @@
 import { alternate, pick } from "./alternate.ts";
 import { addRow, bareStart, type Bench, figure, runOne } from "./context.ts";
 import { processMemory } from "./proc.ts";
+import type { MonitoredContainer } from "../../tests/support/harness.ts";
 import { median } from "./report.ts";
 import { benchPodman } from "./podman_cmd.ts";
 
@@ -26,17 +27,22 @@ export async function scale(b: Bench) {
   const runs = await alternate(1, async (m) => {
     const t0 = performance.now();
     let synced = 0;
-    const cs = await Promise.all(Array.from({ length: count }, async () => {
-      const c = await runOne(b, m, "scale", ["sleep", "600"]);
-      await c.sync.next();
-      synced = Math.max(synced, performance.now() - t0);
-      await c.start();
-      return c;
-    }));
-    const allRunning = (performance.now() - t0) / 1000;
-    const totalPss = cs.reduce((a, c) => a + processMemory(c.monitorPid()).pss, 0) / 1024;
-    for (const c of cs) await c.cleanup();
-    return { synced: synced / 1000, allRunning, totalPss };
+    const launched: MonitoredContainer[] = [];
+    try {
+      await Promise.all(Array.from({ length: count }, async () => {
+        const c = await runOne(b, m, "scale", ["sleep", "600"]);
+        launched.push(c);
+        await c.sync.next();
+        synced = Math.max(synced, performance.now() - t0);
+        await c.start();
+      }));
+      const allRunning = (performance.now() - t0) / 1000;
+      const totalPss = launched.reduce((a, c) => a + processMemory(c.monitorPid()).pss, 0) / 1024;
+      return { synced: synced / 1000, allRunning, totalPss };
+    } finally {
+      // Every container launched goes, the run failed part-way or not.
+      for (const c of launched) await c.cleanup();
+    }
   });
   const direct = `${count} created at once`;
   const synced = pick(runs, (r) => r.synced);
