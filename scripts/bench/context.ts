@@ -97,9 +97,14 @@ export function addBindMount(bundle: string, source: string, dest: string) {
 
 /**
  * The flags bin/ocimon runs Deno with (`--v8-flags=…` and the rest), read from the script
- * itself so that the floor follows them.
+ * itself so that the floor follows them; read once, not inside each timed start.
  */
+let denoFlags: string[] | undefined;
 export function ocimonDenoFlags(): string[] {
+  return denoFlags ??= readDenoFlags();
+}
+
+function readDenoFlags(): string[] {
   const script = Deno.readTextFileSync(join(REPO, "bin/ocimon"));
   const exec = script.slice(
     script.indexOf('exec "${DENO:-deno}" run'),
